@@ -1,0 +1,220 @@
+"""Linear and MLP parameterisations: packing, initialisation, forward and backward.
+
+A network maps ``X`` (n, d) to logits (n, m) through ``len(hidden_layer_sizes) + 1``
+affine layers; an empty ``hidden_layer_sizes`` gives a linear model. Its parameters
+live in one flat vector, all weight matrices first (each ``(fan_in, fan_out)`` in C
+order) and then all biases, as in scikit-learn's MLP. For a linear model this is
+``[W.ravel(), b]``: the intercept last. The L2 penalty applies to the first
+``n_weights`` entries, so the weights are one contiguous slice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.utils import check_random_state
+
+
+def _relu(a):
+    np.maximum(a, 0.0, out=a)
+
+
+def _relu_backward(activated, delta):
+    """``activated <- delta * relu'(.)``; ``activated`` holds relu outputs (>= 0)."""
+    np.sign(activated, out=activated)
+    activated *= delta
+
+
+def _tanh(a):
+    np.tanh(a, out=a)
+
+
+def _tanh_backward(activated, delta):
+    np.square(activated, out=activated)
+    np.subtract(1.0, activated, out=activated)
+    activated *= delta
+
+
+def _logistic(a):
+    expit(a, out=a)
+
+
+def _logistic_backward(activated, delta):
+    delta *= activated
+    np.subtract(1.0, activated, out=activated)
+    activated *= delta
+
+
+def _identity(a):
+    pass
+
+
+def _identity_backward(activated, delta):
+    activated[...] = delta
+
+
+#: name -> (in-place activation, in-place backward step). The backward step receives
+#: the layer's activated outputs and the back-propagated ``delta @ W.T`` (scratch it
+#: may overwrite) and leaves the delta of the layer's pre-activations in the first.
+ACTIVATIONS = {
+    "relu": (_relu, _relu_backward),
+    "tanh": (_tanh, _tanh_backward),
+    "logistic": (_logistic, _logistic_backward),
+    "identity": (_identity, _identity_backward),
+}
+
+
+def _matmul(a, b, out):
+    """``out[...] = a @ b`` for dense or sparse ``a``."""
+    if sp.issparse(a):
+        out[...] = a @ b
+    else:
+        np.matmul(a, b, out=out)
+    return out
+
+
+class Network:
+    """Shapes, parameter layout and passes of a fully connected network.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_features, *hidden_layer_sizes, n_outputs]``.
+    activation : {"relu", "tanh", "logistic", "identity"}
+        Activation of the hidden layers; the output layer is affine (logits).
+    """
+
+    def __init__(self, layer_sizes, activation):
+        self.layer_sizes = tuple(int(s) for s in layer_sizes)
+        self.activation = activation
+        self.shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        weight_sizes = [fan_in * fan_out for fan_in, fan_out in self.shapes]
+        self.n_weights = int(sum(weight_sizes))
+        self.n_params = self.n_weights + int(sum(self.layer_sizes[1:]))
+        self._weight_offsets = np.cumsum([0, *weight_sizes])
+        self._bias_offsets = self.n_weights + np.cumsum([0, *self.layer_sizes[1:]])
+
+    @property
+    def n_layers(self):
+        """Number of affine layers."""
+        return len(self.shapes)
+
+    def unpack(self, theta):
+        """Views of ``theta`` as ``(coefs, intercepts)`` lists, one per layer."""
+        coefs = [
+            theta[start:stop].reshape(shape)
+            for start, stop, shape in zip(
+                self._weight_offsets[:-1], self._weight_offsets[1:], self.shapes
+            )
+        ]
+        intercepts = [
+            theta[start:stop]
+            for start, stop in zip(self._bias_offsets[:-1], self._bias_offsets[1:])
+        ]
+        return coefs, intercepts
+
+    def pack(self, coefs, intercepts, dtype=np.float64):
+        """Flat parameter vector from per-layer ``coefs`` and ``intercepts``."""
+        return np.concatenate(
+            [np.ravel(c) for c in coefs] + [np.ravel(b) for b in intercepts]
+        ).astype(dtype, copy=False)
+
+    def initial_parameters(self, random_state):
+        """Zeros for a linear model; Glorot-uniform as scikit-learn's MLP otherwise.
+
+        The draws depend only on the layer shapes, the activation and
+        ``random_state``, in the same order as :class:`~sklearn.neural_network.
+        MLPClassifier`, so both start from the same point for the same seed.
+        """
+        theta = np.zeros(self.n_params)
+        if self.n_layers == 1:
+            return theta
+        rng = check_random_state(random_state)
+        coefs, intercepts = self.unpack(theta)
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        for coef, intercept, (fan_in, fan_out) in zip(coefs, intercepts, self.shapes):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coef[...] = rng.uniform(-bound, bound, (fan_in, fan_out))
+            intercept[...] = rng.uniform(-bound, bound, fan_out)
+        return theta
+
+    def allocate(self, n_samples, dtype):
+        """Buffers for one forward and backward pass on ``n_samples`` rows.
+
+        Returns ``(outputs, scratch)``: one ``(n, fan_out)`` array per layer (the
+        last holds the logits) and one flat scratch array of ``n * max hidden size``
+        entries for the backward pass.
+        """
+        outputs = [np.empty((n_samples, s), dtype=dtype) for s in self.layer_sizes[1:]]
+        widest = max(self.layer_sizes[1:-1], default=0)
+        scratch = np.empty(n_samples * widest, dtype=dtype)
+        return outputs, scratch
+
+    def forward(self, X, theta, outputs=None):
+        """Logits of ``X``; with ``outputs`` from :meth:`allocate`, fills them.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n, d)
+        theta : ndarray of shape (n_params,), same dtype as the buffers
+        outputs : list of ndarray, default=None
+
+        Returns
+        -------
+        logits : ndarray of shape (n, m)
+        """
+        if outputs is None:
+            outputs, _ = self.allocate(X.shape[0], theta.dtype)
+        activate, _ = ACTIVATIONS[self.activation]
+        coefs, intercepts = self.unpack(theta)
+        layer_input = X
+        last = self.n_layers - 1
+        for layer, (coef, intercept, out) in enumerate(zip(coefs, intercepts, outputs)):
+            _matmul(layer_input, coef, out)
+            out += intercept
+            if layer < last:
+                activate(out)
+            layer_input = out
+        return outputs[-1]
+
+    def backward(self, X, theta, outputs, scratch, grad_logits, grad_out):
+        """Parameter gradient from the logit gradient, after :meth:`forward`.
+
+        ``grad_logits`` (n, m) and the hidden ``outputs`` are overwritten (the
+        hidden buffers end up holding the back-propagated deltas).
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n, d)
+        theta : ndarray of shape (n_params,)
+        outputs, scratch : buffers filled by :meth:`forward`
+        grad_logits : ndarray of shape (n, m)
+        grad_out : ndarray of shape (n_params,)
+            Receives the gradient.
+        """
+        _, activate_backward = ACTIVATIONS[self.activation]
+        coefs, _ = self.unpack(theta)
+        grad_coefs, grad_intercepts = self.unpack(grad_out)
+        delta = grad_logits
+        for layer in range(self.n_layers - 1, -1, -1):
+            layer_input = X if layer == 0 else outputs[layer - 1]
+            if sp.issparse(layer_input):
+                grad_coefs[layer][...] = layer_input.T @ delta
+            else:
+                np.matmul(layer_input.T, delta, out=grad_coefs[layer])
+            np.sum(delta, axis=0, out=grad_intercepts[layer])
+            if layer > 0:
+                width = self.layer_sizes[layer]
+                back = scratch[: delta.shape[0] * width].reshape(-1, width)
+                np.matmul(delta, coefs[layer].T, out=back)
+                activate_backward(layer_input, back)
+                delta = layer_input
+        return grad_out
+
+    def linear_direction(self, X, direction, out):
+        """Logit change ``X @ dW + db`` of a linear model along ``direction``."""
+        (d_coef,), (d_intercept,) = self.unpack(direction)
+        _matmul(X, d_coef, out)
+        out += d_intercept
+        return out

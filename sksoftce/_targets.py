@@ -1,0 +1,301 @@
+"""Targets in any accepted form -> classes, a soft target matrix and a target type.
+
+Four forms of ``y`` are accepted:
+
+1. 1-D class labels of any type (ints, strings, bools, integral floats): hard
+   targets, one-hot encoded.
+2. 1-D floats in [0, 1] that are not all 0/1: the probability of the positive
+   class of a binary problem (soft binary targets).
+3. 2-D ``(n, K)`` rows that are probability distributions: soft multiclass targets.
+4. 2-D ``(n, K)`` values in [0, 1] whose rows do not all sum to 1 (0/1 indicators
+   or soft marginals): multi-label targets.
+
+Everything here is loss-agnostic: the encoding returns the full ``(n, K)`` matrix of
+class probabilities (or label marginals) and the estimator decides how many outputs
+its network has.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.multiclass import type_of_target
+
+#: Largest allowed deviation of a row sum from 1 for a probability matrix, by dtype.
+ROW_SUM_ATOL = {np.dtype(np.float64): 1e-6}
+ROW_SUM_ATOL_DEFAULT = 1e-4  # float32, float16 and anything less precise
+
+BINARY, MULTICLASS, MULTILABEL = "binary", "multiclass", "multilabel"
+
+
+@dataclass(frozen=True)
+class EncodedTargets:
+    """Result of :func:`encode_targets`.
+
+    Attributes
+    ----------
+    classes : ndarray of shape (K,)
+        Names of the columns of ``probabilities``.
+    probabilities : ndarray of shape (n_samples, K), float64
+        Class probabilities (rows sum to 1) or, for multi-label targets, label
+        marginals in [0, 1].
+    target_type : {"binary", "multiclass", "multilabel"}
+        ``"binary"`` and ``"multiclass"`` are single-label problems with 2 or more
+        classes.
+    """
+
+    classes: np.ndarray
+    probabilities: np.ndarray
+    target_type: str
+
+
+def _as_column_or_matrix(y):
+    """Return ``y`` as an ndarray of ndim 1 or 2 (a column vector becomes 1-D)."""
+    if sp.issparse(y):
+        y = y.toarray()
+    y = np.asarray(y)
+    if y.ndim == 0 or y.ndim > 2:
+        raise ValueError(
+            f"y must be 1-D (labels or positive-class probabilities) or 2-D "
+            f"(n_samples, n_classes); got an array of shape {y.shape}."
+        )
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please "
+            "change the shape of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        y = y[:, 0]
+    if y.dtype.kind == "c":
+        raise ValueError("Complex data not supported in y.")
+    return y
+
+
+def _holds_labels(y):
+    """Whether 1-D ``y`` holds class labels: anything but non-integral floats."""
+    return y.dtype.kind != "f" or bool(np.all(np.mod(y, 1) == 0))
+
+
+def _check_classes(classes, n_columns=None):
+    """Validate the ``classes`` parameter; return it as a 1-D array or None."""
+    if classes is None:
+        return None
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or classes.shape[0] < 2:
+        raise ValueError(
+            f"classes must be a 1-D sequence of at least 2 class names; got "
+            f"{classes!r}."
+        )
+    if np.unique(classes).shape[0] != classes.shape[0]:
+        raise ValueError(f"classes must not contain duplicates; got {classes!r}.")
+    if n_columns is not None and classes.shape[0] != n_columns:
+        raise ValueError(
+            f"classes names {classes.shape[0]} classes but y has {n_columns} "
+            f"columns; they must match."
+        )
+    return classes
+
+
+def _one_hot(indices, n_classes):
+    out = np.zeros((indices.shape[0], n_classes))
+    out[np.arange(indices.shape[0]), indices] = 1.0
+    return out
+
+
+def _encode_hard_labels(y, classes):
+    if classes is None:
+        classes, indices = np.unique(y, return_inverse=True)
+        if classes.shape[0] < 2:
+            raise ValueError(
+                "SoftLabelClassifier needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {classes[0]!r}. "
+                "Pass classes=[...] to name the others."
+            )
+    else:
+        sorter = np.argsort(classes)
+        try:
+            pos = np.searchsorted(classes, y, sorter=sorter)
+        except TypeError as exc:
+            raise TypeError(
+                f"labels in y cannot be compared with classes {classes!r}."
+            ) from exc
+        pos = np.minimum(pos, classes.shape[0] - 1)
+        indices = sorter[pos]
+        unknown = classes[indices] != y
+        if np.any(unknown):
+            raise ValueError(
+                f"y contains labels that are not in classes: "
+                f"{np.unique(y[unknown])!r}; classes={classes!r}."
+            )
+    return classes, _one_hot(indices, classes.shape[0])
+
+
+def _check_unit_interval(y, what):
+    low, high = y.min(), y.max()
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"{what} must be probabilities in [0, 1]; got values from {low:g} "
+            f"to {high:g}."
+        )
+
+
+def encode_targets(y, *, classes=None, multilabel="auto"):
+    """Read ``y`` in any accepted form.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, K)
+        Targets; already checked for finiteness and consistent length.
+    classes : array-like of shape (K,), default=None
+        Names of the columns. Default: the sorted labels for hard labels, ``[0, 1]``
+        for soft binary targets, ``arange(K)`` for 2-D targets.
+    multilabel : {"auto", True, False}, default="auto"
+        How to read a 2-D ``y``: ``"auto"`` reads it as a probability matrix when
+        every row sums to 1 and as multi-label targets otherwise.
+
+    Returns
+    -------
+    EncodedTargets
+    """
+    y = _as_column_or_matrix(y)
+    if y.shape[0] == 0:
+        raise ValueError("y is empty: at least one sample is required.")
+    if y.ndim == 1:
+        if multilabel is True:
+            raise ValueError(
+                "multilabel=True needs 2-D targets of shape (n_samples, n_labels); "
+                "got 1-D y."
+            )
+        return _encode_1d(y, _check_classes(classes))
+    return _encode_2d(y, _check_classes(classes, y.shape[1]), multilabel)
+
+
+def _encode_1d(y, classes):
+    if _holds_labels(y):
+        kind = type_of_target(y, input_name="y")
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"Unknown label type: y is {kind!r}; 1-D y must hold class labels "
+                "(ints, strings, bools) or positive-class probabilities in [0, 1]."
+            )
+        classes, probabilities = _encode_hard_labels(y, classes)
+        target_type = BINARY if classes.shape[0] == 2 else MULTICLASS
+        return EncodedTargets(classes, probabilities, target_type)
+    if y.min() < 0 or y.max() > 1:
+        raise ValueError(
+            "Unknown label type: y holds continuous values outside [0, 1] (from "
+            f"{y.min():g} to {y.max():g}). 1-D float targets must be class labels "
+            "(integral values) or probabilities of the positive class in [0, 1]."
+        )
+    if classes is not None and classes.shape[0] != 2:
+        raise ValueError(
+            "1-D soft targets are probabilities of the positive class of a binary "
+            f"problem, so classes must name 2 classes; got {classes!r}."
+        )
+    classes = np.array([0, 1]) if classes is None else classes
+    probabilities = np.column_stack([1.0 - y, y]).astype(np.float64)
+    return EncodedTargets(classes, probabilities, BINARY)
+
+
+def _encode_2d(y, classes, multilabel):
+    if y.dtype.kind not in "biuf":
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                "2-D y must hold numbers (probabilities or 0/1 indicators); got "
+                f"dtype {y.dtype}."
+            ) from exc
+    atol = ROW_SUM_ATOL.get(y.dtype, ROW_SUM_ATOL_DEFAULT)
+    y = np.asarray(y, dtype=np.float64)
+    _check_unit_interval(y, "2-D targets y")
+    row_sums = y.sum(axis=1)
+    rows_are_distributions = bool(np.all(np.abs(row_sums - 1.0) <= atol))
+    if multilabel == "auto":
+        multilabel = not rows_are_distributions
+    elif not multilabel and not rows_are_distributions:
+        raise ValueError(
+            "multilabel=False reads 2-D y as class probabilities, so every row must "
+            f"sum to 1 (within {atol:g}); row sums range from {row_sums.min():g} to "
+            f"{row_sums.max():g}. Set multilabel=True for multi-label targets."
+        )
+    classes = np.arange(y.shape[1]) if classes is None else classes
+    if multilabel:
+        return EncodedTargets(classes, y.copy(), MULTILABEL)
+    # Remove the rounding slack so that every row sums to 1 to machine precision.
+    probabilities = y / row_sums[:, None]
+    target_type = BINARY if y.shape[1] == 2 else MULTICLASS
+    return EncodedTargets(classes, probabilities, target_type)
+
+
+def hard_targets(y, classes, *, multilabel=False):
+    """Hard version of targets in any accepted form, for accuracy-type scores.
+
+    Hard labels come back unchanged (labels outside ``classes`` included). Soft
+    single-label targets give the class of highest probability (the first on
+    ties); multi-label targets give the 0/1 matrix ``marginal > 0.5``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, K)
+    classes : ndarray of shape (K,)
+        Names of the columns of soft targets.
+    multilabel : bool, default=False
+        Whether 2-D targets are multi-label targets or class probabilities.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,) or (n_samples, K)
+    """
+    y = _as_column_or_matrix(y)
+    if y.ndim == 1 and _holds_labels(y):
+        return y
+    encoded = encode_targets(y, classes=classes, multilabel=multilabel)
+    if multilabel:
+        return (encoded.probabilities > 0.5).astype(int)
+    return encoded.classes[np.argmax(encoded.probabilities, axis=1)]
+
+
+def class_weight_vector(class_weight, classes, probabilities, sample_weight):
+    """Weight of each class for ``class_weight`` in scikit-learn's conventions.
+
+    ``"balanced"`` gives ``sum(counts) / (K * counts)`` with the (soft, weighted)
+    class counts ``counts_k = sum_i s_i * p_ik``; for hard labels this is exactly
+    :func:`sklearn.utils.class_weight.compute_class_weight`.
+
+    Parameters
+    ----------
+    class_weight : dict, "balanced" or None
+    classes : ndarray of shape (K,)
+    probabilities : ndarray of shape (n_samples, K)
+    sample_weight : ndarray of shape (n_samples,)
+
+    Returns
+    -------
+    ndarray of shape (K,)
+    """
+    n_classes = classes.shape[0]
+    if class_weight is None:
+        return np.ones(n_classes)
+    if isinstance(class_weight, str):  # "balanced", checked by the estimator
+        counts = sample_weight @ probabilities
+        with np.errstate(divide="ignore"):
+            return np.where(counts > 0, counts.sum() / (n_classes * counts), 1.0)
+    known = set(classes.tolist())
+    unknown = [key for key in class_weight if key not in known]
+    if unknown:
+        raise ValueError(
+            f"class_weight names classes that are not in the data: {unknown!r}; "
+            f"classes are {classes.tolist()!r}."
+        )
+    weights = np.array([class_weight.get(c, 1.0) for c in classes.tolist()], float)
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(
+            f"class_weight values must be finite and non-negative; got {class_weight!r}."
+        )
+    return weights

@@ -4,6 +4,20 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksoftce import SoftLabelClassifier
 
+# An MLP's objective with integer sample weights is the objective on repeated rows
+# (tests/test_classifier.py checks both values and gradients agree to 1e-12), but
+# L-BFGS on a non-convex objective amplifies the last-bit differences of the two sums
+# over its iterations and stops at points whose probabilities differ by up to 5e-4
+# (measured), far above the check's rtol of 1e-7. The linear (convex) models pass these checks.
+_MLP_SAMPLE_WEIGHT = (
+    "L-BFGS on the non-convex MLP objective turns rounding differences between "
+    "weighted and repeated rows into different iterates"
+)
+MLP_EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data": _MLP_SAMPLE_WEIGHT,
+    "check_sample_weight_equivalence_on_sparse_data": _MLP_SAMPLE_WEIGHT,
+}
+
 ESTIMATORS = [
     SoftLabelClassifier(),
     SoftLabelClassifier(loss="bce"),
@@ -14,6 +28,10 @@ ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def _expected_failed_checks(estimator):
+    return MLP_EXPECTED_FAILURES if estimator.hidden_layer_sizes else {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -1,6 +1,7 @@
 """scikit-learn compatible classifiers trained on soft labels with BCE or CCE."""
 
 from ._classifier import SoftLabelClassifier
+from ._mixup import MixupTransformer
 
-__all__ = ["SoftLabelClassifier"]
+__all__ = ["MixupTransformer", "SoftLabelClassifier"]
 __version__ = "0.1.0.dev0"

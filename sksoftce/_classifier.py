@@ -6,6 +6,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
@@ -17,6 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from ._losses import LOSSES
+from ._mixup import MixupTransformer, mix
 from ._networks import ACTIVATIONS, Network
 from ._objective import GRADIENT_SOLVERS, HESSIAN_SOLVERS, SOLVERS, Objective, optimize
 from ._targets import MULTILABEL, class_weight_vector, encode_targets, hard_targets
@@ -106,6 +108,14 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         Start from the previous fit's parameters when the classes and the
         architecture are unchanged.
 
+    mixup : MixupTransformer, default=None
+        Mixup applied to the training data inside :meth:`fit` (never at predict or
+        score time): pairs of rows and their target rows are mixed after the
+        targets are read and class weights applied, and before label smoothing.
+        Its ``alpha``, ``n_samples``, ``include_original`` and ``random_state``
+        are used; the targets are read with this classifier's ``classes`` and
+        ``multilabel``. Searchable as ``mixup__alpha``.
+
     verbose : int, default=0
         Print the objective after every iteration when positive.
 
@@ -190,6 +200,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         "multilabel": [StrOptions({"auto"}), "boolean"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
+        "mixup": [MixupTransformer, None],
         "verbose": ["verbose"],
     }
 
@@ -210,6 +221,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         multilabel="auto",
         random_state=None,
         warm_start=False,
+        mixup=None,
         verbose=0,
     ):
         self.loss = loss
@@ -226,6 +238,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         self.multilabel = multilabel
         self.random_state = random_state
         self.warm_start = warm_start
+        self.mixup = mixup
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fitting
@@ -254,19 +267,20 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 "GiB) for this model; use solver='L-BFGS-B'."
             )
 
-    def _training_targets(self, encoded):
-        """Loss, network outputs and smoothed targets for the encoded ``y``."""
+    def _check_loss_accepts(self, encoded):
         if encoded.target_type == MULTILABEL and self.loss == "cce":
             raise ValueError(
                 "loss='cce' needs single-label targets (rows that sum to 1), but y "
                 "was read as multi-label targets; use loss='bce' for multi-label "
                 "problems, or multilabel=False if the rows are class probabilities."
             )
-        probabilities = encoded.probabilities
+
+    def _training_targets(self, probabilities, target_type):
+        """Smoothed targets, one column per network output."""
         eps = self.label_smoothing
         if self.loss == "cce":
             return probabilities * (1.0 - eps) + eps / probabilities.shape[1]
-        if encoded.target_type == "binary":
+        if target_type == "binary":
             probabilities = probabilities[:, 1:]
         return probabilities * (1.0 - eps) + eps / 2.0
 
@@ -287,13 +301,12 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 sample_weight,
             )
             sample_weight = sample_weight * (encoded.probabilities @ per_class)
-        weight_sum = float(sample_weight.sum())
-        if not weight_sum > 0:
+        if not sample_weight.sum() > 0:
             raise ValueError(
                 "sample_weight (times class_weight) sums to zero: at least one "
                 "sample needs a positive weight."
             )
-        return sample_weight / weight_sum, weight_sum
+        return sample_weight
 
     def _initial_parameters(self, network, encoded):
         if self.warm_start and hasattr(self, "coefs_"):
@@ -343,8 +356,23 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             multi_output=True,
         )
         encoded = encode_targets(y, classes=self.classes, multilabel=self.multilabel)
-        targets = self._training_targets(encoded)
-        weights, weight_sum = self._sample_weights(encoded, sample_weight, X)
+        self._check_loss_accepts(encoded)
+        sample_weight = self._sample_weights(encoded, sample_weight, X)
+        probabilities = encoded.probabilities
+        if self.mixup is not None:
+            self.mixup._validate_params()
+            X, probabilities, sample_weight, _, _ = mix(
+                X.tocsr() if sp.issparse(X) else X,
+                probabilities,
+                sample_weight,
+                alpha=self.mixup.alpha,
+                n_samples=self.mixup.n_samples,
+                include_original=self.mixup.include_original,
+                random_state=self.mixup.random_state,
+            )
+        targets = self._training_targets(probabilities, encoded.target_type)
+        weight_sum = float(sample_weight.sum())
+        weights = sample_weight / weight_sum
         network = Network(
             [X.shape[1], *self._hidden_sizes(), targets.shape[1]], self.activation
         )

@@ -1,0 +1,272 @@
+"""MixupTransformer: mixup augmentation that yields soft targets, applied at fit time only."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from ._targets import encode_targets
+
+
+def n_mixed_rows(n_samples, n_rows):
+    """Number of mixed rows: a float is a fraction of ``n_rows``, an int a count."""
+    if isinstance(n_samples, Integral):
+        return int(n_samples)
+    return max(1, int(round(n_samples * n_rows)))
+
+
+def mix(X, targets, sample_weight, *, alpha, n_samples, include_original, random_state):
+    """Mixup of rows of ``X`` and ``targets``.
+
+    Draws ``m`` pairs ``(i, j)`` independently with probabilities proportional to
+    ``sample_weight`` and ``lam ~ Beta(alpha, alpha)`` for each, and returns the rows
+    ``lam * x_i + (1 - lam) * x_j`` with targets ``lam * y_i + (1 - lam) * y_j``,
+    after the original rows when ``include_original``. Mixed rows weigh
+    ``mean(sample_weight)`` each, original rows keep their weight: drawn in
+    proportion to their weights, samples contribute to the mix in expectation as
+    their weights say, and integer weights act as repeated rows.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n, d)
+    targets : ndarray of shape (n, K)
+    sample_weight : ndarray of shape (n,)
+    alpha : float
+    n_samples : int or float
+    include_original : bool
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    X_new, targets_new, weights_new : the augmented data
+    lambdas : ndarray of shape (m,)
+    pairs : ndarray of shape (m, 2)
+    """
+    rng = check_random_state(random_state)
+    n = X.shape[0]
+    m = n_mixed_rows(n_samples, n)
+    lambdas = rng.beta(alpha, alpha, size=m)
+    cumulative = np.cumsum(sample_weight)
+    draws = rng.random_sample((m, 2)) * cumulative[-1]
+    pairs = np.minimum(np.searchsorted(cumulative, draws, side="right"), n - 1)
+    first, second = pairs[:, 0], pairs[:, 1]
+
+    lam = lambdas[:, None]
+    if sp.issparse(X):
+        X_mixed = sp.diags(lambdas) @ X[first] + sp.diags(1 - lambdas) @ X[second]
+        X_mixed = X_mixed.astype(X.dtype).tocsr()
+    else:
+        X_mixed = lam.astype(X.dtype) * X[first]
+        X_mixed += (1 - lam).astype(X.dtype) * X[second]
+    targets_mixed = lam * targets[first] + (1 - lam) * targets[second]
+    weights_mixed = np.full(m, cumulative[-1] / n)
+    if include_original:
+        stack = sp.vstack if sp.issparse(X) else np.vstack
+        X_mixed = stack([X, X_mixed])
+        if sp.issparse(X_mixed):
+            X_mixed = X_mixed.tocsr()
+        targets_mixed = np.vstack([targets, targets_mixed])
+        weights_mixed = np.concatenate([sample_weight, weights_mixed])
+    return X_mixed, targets_mixed, weights_mixed, lambdas, pairs
+
+
+class MixupTransformer(BaseEstimator):
+    """Mixup augmentation (Zhang et al., 2018) producing soft targets.
+
+    Mixes pairs of training rows, ``x = lam * x_i + (1 - lam) * x_j`` and
+    ``y = lam * y_i + (1 - lam) * y_j`` with ``lam ~ Beta(alpha, alpha)``, where
+    ``y`` is the one-hot (or soft, or multi-label) target matrix. Mixup changes
+    ``y`` and the number of rows, which a step of a scikit-learn
+    :class:`~sklearn.pipeline.Pipeline` cannot do, so it is applied at fit time only
+    through one of two routes:
+
+    1. ``SoftLabelClassifier(mixup=MixupTransformer(...))``: the classifier mixes
+       its training data inside ``fit``, keeps ``classes_`` in the original labels
+       and exposes the parameters to searches (``clf__mixup__alpha``). Works in
+       plain scikit-learn pipelines, ``GridSearchCV`` and ``cross_validate``.
+    2. As a step of an :class:`imblearn.pipeline.Pipeline`, through
+       :meth:`fit_resample`: applied when the pipeline fits, skipped when it
+       predicts or scores. The classifier after it receives 2-D targets, so pass
+       it ``classes=`` to keep the original labels.
+
+    The transformer has no ``transform``: put in a plain scikit-learn ``Pipeline``,
+    where it could not change ``y``, it makes ``fit`` raise a ``TypeError`` instead of
+    being skipped silently.
+
+    Parameters
+    ----------
+    alpha : float > 0, default=0.2
+        Parameter of the symmetric Beta distribution of ``lam``. Small values keep
+        mixed rows close to one of the pair; ``alpha=1`` mixes uniformly.
+
+    n_samples : int or float, default=1.0
+        Number of mixed rows: a float is a fraction of the input rows, an int a
+        count.
+
+    include_original : bool, default=False
+        Return the original rows, followed by the mixed ones.
+
+    classes : array-like of shape (K,), default=None
+        Names of the target columns, as in :class:`SoftLabelClassifier`.
+
+    multilabel : {"auto", True, False}, default="auto"
+        How to read 2-D targets, as in :class:`SoftLabelClassifier`.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the pairs and of ``lam``; ``None`` gives a different mix on each
+        call.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (K,)
+        What the columns of the returned target matrix stand for.
+
+    n_features_in_ : int
+        Number of features seen during the last fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during the last fit, when they are strings.
+
+    target_type_ : {"binary", "multiclass", "multilabel"}
+        How the targets were read.
+
+    lambdas_ : ndarray of shape (n_mixed,)
+        The ``lam`` of every mixed row of the last :meth:`fit_resample`.
+
+    pairs_ : ndarray of shape (n_mixed, 2)
+        The input rows ``(i, j)`` of every mixed row of the last :meth:`fit_resample`.
+
+    Notes
+    -----
+    Sample weights: the rows of a pair are drawn with probabilities proportional
+    to their weights, and every mixed row weighs the mean weight, so that a sample
+    contributes to the mix as its weight says (integer weights act as repeated
+    rows in distribution); original rows kept by ``include_original`` keep their
+    weights. Zero-weight rows are never mixed in.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoftce import MixupTransformer
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> y = np.array(["a", "a", "b", "b"])
+    >>> X_mix, Y_mix = MixupTransformer(alpha=1.0, random_state=0).fit_resample(X, y)
+    >>> X_mix.shape, Y_mix.shape
+    ((4, 1), (4, 2))
+    >>> bool(np.allclose(Y_mix.sum(axis=1), 1.0))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "n_samples": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, None, closed="neither"),
+        ],
+        "include_original": ["boolean"],
+        "classes": ["array-like", None],
+        "multilabel": [StrOptions({"auto"}), "boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        alpha=0.2,
+        *,
+        n_samples=1.0,
+        include_original=False,
+        classes=None,
+        multilabel="auto",
+        random_state=None,
+    ):
+        self.alpha = alpha
+        self.n_samples = n_samples
+        self.include_original = include_original
+        self.classes = classes
+        self.multilabel = multilabel
+        self.random_state = random_state
+
+    def _validate(self, X, y, sample_weight):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+        )
+        encoded = encode_targets(y, classes=self.classes, multilabel=self.multilabel)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        self.classes_ = encoded.classes
+        self.target_type_ = encoded.target_type
+        return X, encoded, sample_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Check the data and learn ``classes_``; mixing happens in :meth:`fit_resample`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Targets in any form :class:`SoftLabelClassifier` accepts.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate(X, y, sample_weight)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_resample(self, X, y, sample_weight=None):
+        """Mix the rows of ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Targets in any form :class:`SoftLabelClassifier` accepts.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights (see Notes).
+
+        Returns
+        -------
+        X_new : ndarray or CSR matrix of shape (n_new, n_features)
+        Y_new : ndarray of shape (n_new, n_classes)
+            Soft targets; the columns stand for ``classes_``. Binary problems give
+            two columns.
+        sample_weight_new : ndarray of shape (n_new,)
+            Only when ``sample_weight`` is given.
+        """
+        weighted = sample_weight is not None
+        X, encoded, sample_weight = self._validate(X, y, sample_weight)
+        if not sample_weight.sum() > 0:
+            raise ValueError("sample_weight sums to zero: nothing to mix.")
+        X_new, Y_new, w_new, self.lambdas_, self.pairs_ = mix(
+            X,
+            encoded.probabilities,
+            sample_weight,
+            alpha=self.alpha,
+            n_samples=self.n_samples,
+            include_original=self.include_original,
+            random_state=self.random_state,
+        )
+        return (X_new, Y_new, w_new) if weighted else (X_new, Y_new)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = self.multilabel is not False
+        return tags
+

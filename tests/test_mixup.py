@@ -1,0 +1,233 @@
+"""MixupTransformer and SoftLabelClassifier(mixup=...)."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy import stats
+from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sksoftce import MixupTransformer, SoftLabelClassifier
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+X_IRIS = StandardScaler().fit_transform(X_IRIS)
+NAMES = np.array(["setosa", "versicolor", "virginica"])[Y_IRIS]
+
+
+def _targets(kind, rng, n):
+    if kind == "strings":
+        return np.array(["b", "a", "c"])[rng.integers(3, size=n)], None
+    if kind == "soft-binary":
+        p = rng.uniform(size=n)
+        return p, np.column_stack([1 - p, p])
+    if kind == "soft-matrix":
+        Y = rng.dirichlet(np.ones(4), size=n)
+        return Y, Y
+    if kind == "multilabel":
+        Y = (rng.uniform(size=(n, 3)) > 0.5).astype(float)
+        Y[0] = 0  # a row that does not sum to 1
+        return Y, Y
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["strings", "soft-binary", "soft-matrix", "multilabel"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mixed_rows_are_the_recorded_convex_combinations(kind, sparse):
+    rng = np.random.default_rng(0)
+    n = 30
+    X = rng.normal(size=(n, 5))
+    y, Y = _targets(kind, rng, n)
+    if Y is None:  # hard labels: one-hot in sorted label order
+        Y = (y[:, None] == np.array(["a", "b", "c"])).astype(float)
+    mixup = MixupTransformer(alpha=0.4, n_samples=50, random_state=0)
+    X_new, Y_new = mixup.fit_resample(sp.csr_matrix(X) if sparse else X, y)
+    assert X_new.shape == (50, 5) and Y_new.shape == (50, Y.shape[1])
+    assert sp.issparse(X_new) == sparse
+    lam = mixup.lambdas_[:, None]
+    i, j = mixup.pairs_.T
+    np.testing.assert_allclose(Y_new, lam * Y[i] + (1 - lam) * Y[j], rtol=0, atol=1e-15)
+    X_new = X_new.toarray() if sparse else X_new
+    np.testing.assert_allclose(X_new, lam * X[i] + (1 - lam) * X[j], rtol=1e-14, atol=1e-15)
+    if kind == "strings":
+        np.testing.assert_array_equal(mixup.classes_, ["a", "b", "c"])
+
+
+@pytest.mark.parametrize("alpha", [0.2, 1.0, 4.0])
+def test_lambdas_follow_beta_alpha_alpha(alpha):
+    X = np.zeros((1000, 1))
+    y = np.arange(1000) % 2
+    mixup = MixupTransformer(alpha=alpha, n_samples=4000, random_state=42)
+    mixup.fit_resample(X, y)
+    assert stats.kstest(mixup.lambdas_, "beta", args=(alpha, alpha)).pvalue > 0.01
+    # The test has the power to tell a wrong alpha apart.
+    assert stats.kstest(mixup.lambdas_, "beta", args=(2 * alpha, 2 * alpha)).pvalue < 1e-4
+
+
+def test_n_samples_and_include_original():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
+    assert MixupTransformer(n_samples=0.5, random_state=0).fit_resample(X, y)[0].shape == (20, 3)
+    assert MixupTransformer(n_samples=2.0, random_state=0).fit_resample(X, y)[0].shape == (80, 3)
+    assert MixupTransformer(n_samples=7, random_state=0).fit_resample(X, y)[0].shape == (7, 3)
+    X_new, Y_new = MixupTransformer(n_samples=10, include_original=True, random_state=0).fit_resample(X, y)
+    assert X_new.shape == (50, 3)
+    np.testing.assert_array_equal(X_new[:40], X)
+    np.testing.assert_array_equal(Y_new[:40], np.eye(2)[y])
+
+
+def test_random_state_reproduces_and_none_varies():
+    X, y = X_IRIS, Y_IRIS
+    a = MixupTransformer(random_state=3).fit_resample(X, y)[0]
+    b = MixupTransformer(random_state=3).fit_resample(X, y)[0]
+    np.testing.assert_array_equal(a, b)
+    free = MixupTransformer()
+    assert not np.array_equal(free.fit_resample(X, y)[0], free.fit_resample(X, y)[0])
+
+
+def test_sample_weights_set_how_often_rows_are_drawn():
+    n = 6
+    X = np.arange(n, dtype=float)[:, None]
+    y = np.arange(n) % 2
+    weights = np.array([0.0, 1.0, 2.0, 3.0, 0.0, 4.0])
+    mixup = MixupTransformer(n_samples=20000, include_original=True, random_state=0)
+    X_new, Y_new, w_new = mixup.fit_resample(X, y, sample_weight=weights)
+    drawn = np.bincount(mixup.pairs_.ravel(), minlength=n)
+    assert drawn[0] == drawn[4] == 0  # zero-weight rows are never mixed in
+    expected = 2 * 20000 * weights / weights.sum()
+    keep = weights > 0
+    assert stats.chisquare(drawn[keep], expected[keep]).pvalue > 0.01
+    np.testing.assert_array_equal(w_new[:n], weights)  # originals keep their weights
+    np.testing.assert_allclose(w_new[n:], weights.mean())  # mixed rows: the mean weight
+
+
+def test_unit_weights_equal_no_weights():
+    mixup = MixupTransformer(random_state=0)
+    X1, Y1 = mixup.fit_resample(X_IRIS, Y_IRIS)
+    X2, Y2, w2 = mixup.fit_resample(X_IRIS, Y_IRIS, sample_weight=np.ones(150))
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(Y1, Y2)
+    np.testing.assert_array_equal(w2, 1.0)
+
+
+# ---------------------------------------------------------- the classifier route
+def test_classifier_mixup_keeps_string_labels():
+    clf = SoftLabelClassifier(mixup=MixupTransformer(alpha=0.4, random_state=0))
+    clf.fit(X_IRIS, NAMES)
+    np.testing.assert_array_equal(clf.classes_, ["setosa", "versicolor", "virginica"])
+    assert set(clf.predict(X_IRIS)) <= set(clf.classes_)
+    assert clf.score(X_IRIS, NAMES) > 0.9
+
+
+def test_classifier_mixup_trains_on_the_mixed_data():
+    mixup = MixupTransformer(alpha=0.4, random_state=0)
+    with_mixup = SoftLabelClassifier(mixup=mixup, tol=1e-8).fit(X_IRIS, NAMES)
+    X_new, Y_new = MixupTransformer(alpha=0.4, random_state=0).fit_resample(X_IRIS, NAMES)
+    direct = SoftLabelClassifier(tol=1e-8).fit(X_new, Y_new)
+    np.testing.assert_allclose(with_mixup.coef_, direct.coef_, rtol=1e-12, atol=1e-14)
+    plain = SoftLabelClassifier(tol=1e-8).fit(X_IRIS, NAMES)
+    assert not np.allclose(with_mixup.coef_, plain.coef_, rtol=1e-2)
+    assert not hasattr(mixup, "lambdas_")  # the parameter object is left untouched
+
+
+def test_imblearn_pipeline_route_gives_the_same_model():
+    imblearn_pipeline = pytest.importorskip("imblearn.pipeline")
+    params = dict(hidden_layer_sizes=(6,), random_state=0, max_iter=300, tol=1e-6)
+    classes = np.unique(NAMES)
+    route_a = SoftLabelClassifier(mixup=MixupTransformer(alpha=0.3, random_state=5), **params)
+    route_b = imblearn_pipeline.Pipeline(
+        [
+            ("mixup", MixupTransformer(alpha=0.3, random_state=5)),
+            ("clf", SoftLabelClassifier(classes=classes, **params)),
+        ]
+    )
+    route_a.fit(X_IRIS, NAMES)
+    route_b.fit(X_IRIS, NAMES)
+    for a, b in zip(route_a.coefs_, route_b[-1].coefs_):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(route_a.predict(X_IRIS), route_b.predict(X_IRIS))
+    # predict and score skip the sampler: the pipeline scores the original rows.
+    assert route_b.score(X_IRIS, NAMES) == route_a.score(X_IRIS, NAMES)
+
+
+def test_plain_sklearn_pipeline_step_fails_loudly():
+    pipe = Pipeline([("mixup", MixupTransformer()), ("clf", SoftLabelClassifier())])
+    with pytest.raises(TypeError, match="should be transformers"):
+        pipe.fit(X_IRIS, Y_IRIS)
+
+
+def test_imblearn_is_not_imported_by_the_package():
+    code = (
+        "import sys, numpy as np; from sksoftce import SoftLabelClassifier, MixupTransformer;"
+        "X = np.random.default_rng(0).normal(size=(30, 2)); y = np.arange(30) % 2;"
+        "SoftLabelClassifier(mixup=MixupTransformer(random_state=0)).fit(X, y);"
+        "MixupTransformer().fit_resample(X, y);"
+        "print('imblearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+class _RowCounter(SoftLabelClassifier):
+    """Records every X that reaches prediction."""
+
+    seen = []
+
+    def _logits(self, X):
+        _RowCounter.seen.append(np.asarray(X).copy())
+        return super()._logits(X)
+
+
+def test_no_augmented_row_reaches_predict_or_score_in_cross_validate():
+    _RowCounter.seen.clear()
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    clf = _RowCounter(mixup=MixupTransformer(alpha=1.0, n_samples=3.0, random_state=0))
+    cross_validate(clf, X_IRIS, NAMES, cv=cv, scoring=["accuracy", "neg_log_loss"])
+    test_sizes = [len(test) for _, test in cv.split(X_IRIS, NAMES)]
+    assert sorted({len(x) for x in _RowCounter.seen}) == sorted(set(test_sizes))
+    originals = {row.tobytes() for row in X_IRIS}
+    for batch in _RowCounter.seen:
+        assert all(row.tobytes() in originals for row in batch)
+
+
+def test_grid_search_over_mixup_and_loss_with_string_labels():
+    pipe = Pipeline(
+        [("scale", StandardScaler()), ("clf", SoftLabelClassifier(mixup=MixupTransformer(random_state=0)))]
+    )
+    grid = {"clf__mixup__alpha": [0.1, 1.0], "clf__loss": ["cce", "bce"]}
+    search = GridSearchCV(pipe, grid, cv=3).fit(X_IRIS, NAMES)
+    assert set(search.cv_results_["param_clf__mixup__alpha"]) == {0.1, 1.0}
+    assert set(search.predict(X_IRIS)) <= set(NAMES)
+    assert search.predict(X_IRIS).dtype.kind == "U"
+    assert search.best_score_ > 0.8
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"alpha": 0.0}, "'alpha' parameter"),
+        ({"alpha": -1.0}, "'alpha' parameter"),
+        ({"n_samples": 0}, "'n_samples' parameter"),
+        ({"n_samples": -0.5}, "'n_samples' parameter"),
+        ({"include_original": "yes"}, "'include_original' parameter"),
+    ],
+)
+def test_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        MixupTransformer(**params).fit_resample(X_IRIS, Y_IRIS)
+    with pytest.raises(ValueError, match=match):
+        SoftLabelClassifier(mixup=MixupTransformer(**params)).fit(X_IRIS, Y_IRIS)
+
+
+def test_y_of_the_wrong_length():
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        MixupTransformer().fit_resample(X_IRIS, Y_IRIS[:-1])
+
+
+def test_mixup_parameter_must_be_a_mixup_transformer():
+    with pytest.raises(ValueError, match="'mixup' parameter"):
+        SoftLabelClassifier(mixup="mixup").fit(X_IRIS, Y_IRIS)

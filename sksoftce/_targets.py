@@ -25,9 +25,12 @@ import scipy.sparse as sp
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import type_of_target
 
-#: Largest allowed deviation of a row sum from 1 for a probability matrix, by dtype.
-ROW_SUM_ATOL = {np.dtype(np.float64): 1e-6}
-ROW_SUM_ATOL_DEFAULT = 1e-4  # float32, float16 and anything less precise
+
+
+def row_sum_tolerance(dtype):
+    """Largest deviation of a row sum from 1 allowed for probabilities of ``dtype``."""
+    dtype = np.dtype(dtype)
+    return 1e-4 if dtype.kind == "f" and dtype.itemsize < 8 else 1e-6
 
 BINARY, MULTICLASS, MULTILABEL = "binary", "multiclass", "multilabel"
 
@@ -112,9 +115,9 @@ def _encode_hard_labels(y, classes):
         classes, indices = np.unique(y, return_inverse=True)
         if classes.shape[0] < 2:
             raise ValueError(
-                "SoftLabelClassifier needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {classes[0]!r}. "
-                "Pass classes=[...] to name the others."
+                "Targets need samples of at least 2 classes, but y contains only "
+                f"one class: {classes[0]!r}. Name the classes explicitly (classes= "
+                "for the estimators, labels= for the metrics)."
             )
     else:
         sorter = np.argsort(classes)
@@ -211,7 +214,7 @@ def _encode_2d(y, classes, multilabel):
                 "2-D y must hold numbers (probabilities or 0/1 indicators); got "
                 f"dtype {y.dtype}."
             ) from exc
-    atol = ROW_SUM_ATOL.get(y.dtype, ROW_SUM_ATOL_DEFAULT)
+    atol = row_sum_tolerance(y.dtype)
     y = np.asarray(y, dtype=np.float64)
     _check_unit_interval(y, "2-D targets y")
     row_sums = y.sum(axis=1)

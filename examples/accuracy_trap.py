@@ -1,0 +1,86 @@
+"""
+The accuracy trap: element-wise binary accuracy on a multiclass problem
+======================================================================
+
+Keras reports ``binary_crossentropy`` models on multiclass data with
+``binary_accuracy``: the share of the ``n x K`` entries of the one-hot target
+matrix that the thresholded sigmoids get right. With ``K = 10`` classes, 90% of
+the entries are zeros, so a model that predicts "no class" everywhere already
+scores 0.9 and the number says little about whether the predicted class is the
+right one. ``sksoftce.metrics.soft_accuracy_score`` compares the most probable
+class with the target's, so it means the same whatever loss trained the model.
+
+This script trains models with BCE and CCE on scikit-learn's digits data and
+prints both accuracies on held-out data, beside a constant "all zeros" model.
+
+Run with ``python examples/accuracy_trap.py``.
+"""
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from sksoftce import SoftLabelClassifier
+from sksoftce.metrics import soft_accuracy_score
+
+
+def elementwise_binary_accuracy(Y, marginals):
+    """Keras-style binary_accuracy: mean over all n x K entries of round(p) == y."""
+    return float(np.mean((marginals > 0.5) == (Y > 0.5)))
+
+
+X, y = load_digits(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.3, stratify=y, random_state=0
+)
+scaler = StandardScaler().fit(X_train)
+X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+Y_test = np.eye(10)[y_test]
+
+rows = []
+# A strong model, and weak ones: linear models that see only 2 of the 64 pixels.
+for name, clf, columns in [
+    ("BCE, linear, all 64 pixels", SoftLabelClassifier(loss="bce"), slice(None)),
+    ("BCE, linear, 2 pixels", SoftLabelClassifier(loss="bce"), [20, 43]),
+    ("CCE, linear, 2 pixels", SoftLabelClassifier(loss="cce"), [20, 43]),
+]:
+    clf.fit(X_train[:, columns], y_train)
+    proba = clf.predict_proba(X_test[:, columns])
+    # What binary_accuracy thresholds: the independent sigmoids of a BCE model (its
+    # predict_proba normalises them), the softmax of a CCE model.
+    logits = clf.decision_function(X_test[:, columns])
+    marginals = 1 / (1 + np.exp(-logits)) if clf.loss == "bce" else proba
+    rows.append(
+        (
+            name,
+            elementwise_binary_accuracy(Y_test, marginals),
+            soft_accuracy_score(y_test, proba),
+        )
+    )
+
+zeros = np.zeros_like(Y_test)
+uniform = np.full_like(Y_test, 0.1)
+rows.append(
+    (
+        "constant: all sigmoids 0",
+        elementwise_binary_accuracy(Y_test, zeros),
+        soft_accuracy_score(y_test, uniform),
+    )
+)
+
+print(f"digits test set: {len(y_test)} samples, 10 classes\n")
+print("| model | element-wise binary accuracy | soft_accuracy (argmax) |")
+print("|---|---|---|")
+for name, binary, argmax in rows:
+    print(f"| {name} | {binary:.4f} | {argmax:.4f} |")
+print(
+    "\nThe constant model's element-wise binary accuracy is "
+    f"{rows[-1][1]:.4f}: the share of zeros in a 10-class one-hot matrix. Its argmax "
+    f"accuracy is {rows[-1][2]:.4f} (uniform probabilities predict the first class)."
+)
+gap = rows[1][1] - rows[1][2]
+print(
+    f"For the 2-pixel BCE model the two numbers differ by {gap:.4f}: "
+    f"{rows[1][1]:.4f} element-wise vs {rows[1][2]:.4f} argmax."
+)

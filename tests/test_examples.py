@@ -1,0 +1,45 @@
+"""The scripts under examples/ run and print what they promise."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _run(name):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, check=True
+    )
+    assert result.stderr == ""  # no warnings leak out of the examples
+    return result.stdout
+
+
+def _table_rows(output):
+    return [line for line in output.splitlines() if line.startswith("| ") and "---" not in line][1:]
+
+
+def test_compare_losses_prints_the_eight_combinations():
+    rows = _table_rows(_run("compare_losses.py"))
+    assert len(rows) == 8
+    accuracies = [float(row.split("|")[4]) for row in rows]
+    assert min(accuracies) > 0.9
+
+
+def test_accuracy_trap_shows_the_gap():
+    out = _run("accuracy_trap.py")
+    rows = {row.split("|")[1].strip(): row.split("|")[2:4] for row in _table_rows(out)}
+    binary, argmax = (float(v) for v in rows["constant: all sigmoids 0"])
+    assert binary == pytest.approx(0.9) and argmax == pytest.approx(0.1)
+    binary, argmax = (float(v) for v in rows["BCE, linear, 2 pixels"])
+    assert binary - argmax > 0.3
+
+
+@pytest.mark.slow
+def test_mixup_example_reports_every_setting():
+    out = _run("mixup_digits.py")
+    assert len(_table_rows(out)) == 6
+    assert len(re.findall(r"^For the .* model", out, flags=re.M)) == 2

@@ -10,6 +10,8 @@ order) and then all biases, as in scikit-learn's MLP. For a linear model this is
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
@@ -20,17 +22,17 @@ def _relu(a):
     np.maximum(a, 0.0, out=a)
 
 
-def _relu_backward(activated, delta):
+def _relu_backward(activated, delta, mask):
     """``activated <- delta * relu'(.)``; ``activated`` holds relu outputs (>= 0)."""
-    np.sign(activated, out=activated)
-    activated *= delta
+    np.greater(activated, 0.0, out=mask)
+    np.multiply(delta, mask, out=activated)
 
 
 def _tanh(a):
     np.tanh(a, out=a)
 
 
-def _tanh_backward(activated, delta):
+def _tanh_backward(activated, delta, mask):
     np.square(activated, out=activated)
     np.subtract(1.0, activated, out=activated)
     activated *= delta
@@ -40,7 +42,7 @@ def _logistic(a):
     expit(a, out=a)
 
 
-def _logistic_backward(activated, delta):
+def _logistic_backward(activated, delta, mask):
     delta *= activated
     np.subtract(1.0, activated, out=activated)
     activated *= delta
@@ -50,19 +52,29 @@ def _identity(a):
     pass
 
 
-def _identity_backward(activated, delta):
+def _identity_backward(activated, delta, mask):
     activated[...] = delta
 
 
 #: name -> (in-place activation, in-place backward step). The backward step receives
-#: the layer's activated outputs and the back-propagated ``delta @ W.T`` (scratch it
-#: may overwrite) and leaves the delta of the layer's pre-activations in the first.
+#: the layer's activated outputs, the back-propagated ``delta @ W.T`` (scratch it may
+#: overwrite) and a boolean scratch array, and leaves the delta of the layer's
+#: pre-activations in the first.
 ACTIVATIONS = {
     "relu": (_relu, _relu_backward),
     "tanh": (_tanh, _tanh_backward),
     "logistic": (_logistic, _logistic_backward),
     "identity": (_identity, _identity_backward),
 }
+
+
+class Workspace(NamedTuple):
+    """Buffers for one forward and backward pass, from :meth:`Network.allocate`."""
+
+    outputs: list  # one (n, fan_out) array per layer; the logits last, in F order
+    scratch: np.ndarray  # n * widest hidden layer entries, for back-propagated deltas
+    mask: np.ndarray  # as many booleans, for relu's derivative
+    ones: np.ndarray  # (n,) ones: bias gradients as one matrix-vector product
 
 
 def _matmul(a, b, out):
@@ -140,32 +152,36 @@ class Network:
         return theta
 
     def allocate(self, n_samples, dtype):
-        """Buffers for one forward and backward pass on ``n_samples`` rows.
+        """:class:`Workspace` for passes over ``n_samples`` rows in ``dtype``.
 
-        Returns ``(outputs, scratch)``: one ``(n, fan_out)`` array per layer (the
-        last holds the logits) and one flat scratch array of ``n * max hidden size``
-        entries for the backward pass.
+        The logits are stored in Fortran order: every per-sample reduction over
+        the outputs (softmax normalisers, row dot products) then runs over
+        contiguous columns instead of rows of a handful of entries.
         """
-        outputs = [np.empty((n_samples, s), dtype=dtype) for s in self.layer_sizes[1:]]
+        hidden = [np.empty((n_samples, s), dtype=dtype) for s in self.layer_sizes[1:-1]]
+        logits = np.empty((n_samples, self.layer_sizes[-1]), dtype=dtype, order="F")
         widest = max(self.layer_sizes[1:-1], default=0)
-        scratch = np.empty(n_samples * widest, dtype=dtype)
-        return outputs, scratch
+        return Workspace(
+            outputs=[*hidden, logits],
+            scratch=np.empty(n_samples * widest, dtype=dtype),
+            mask=np.empty(n_samples * widest, dtype=bool),
+            ones=np.ones(n_samples, dtype=dtype),
+        )
 
-    def forward(self, X, theta, outputs=None):
-        """Logits of ``X``; with ``outputs`` from :meth:`allocate`, fills them.
+    def forward(self, X, theta, work=None):
+        """Logits of ``X``; with a ``work`` space from :meth:`allocate`, fills it.
 
         Parameters
         ----------
         X : ndarray or sparse matrix of shape (n, d)
         theta : ndarray of shape (n_params,), same dtype as the buffers
-        outputs : list of ndarray, default=None
+        work : Workspace, default=None
 
         Returns
         -------
         logits : ndarray of shape (n, m)
         """
-        if outputs is None:
-            outputs, _ = self.allocate(X.shape[0], theta.dtype)
+        outputs = (work or self.allocate(X.shape[0], theta.dtype)).outputs
         activate, _ = ACTIVATIONS[self.activation]
         coefs, intercepts = self.unpack(theta)
         layer_input = X
@@ -178,17 +194,17 @@ class Network:
             layer_input = out
         return outputs[-1]
 
-    def backward(self, X, theta, outputs, scratch, grad_logits, grad_out):
+    def backward(self, X, theta, work, grad_logits, grad_out):
         """Parameter gradient from the logit gradient, after :meth:`forward`.
 
-        ``grad_logits`` (n, m) and the hidden ``outputs`` are overwritten (the
-        hidden buffers end up holding the back-propagated deltas).
+        ``grad_logits`` (n, m) is read only; the hidden outputs of ``work`` are
+        overwritten (they end up holding the back-propagated deltas).
 
         Parameters
         ----------
         X : ndarray or sparse matrix of shape (n, d)
         theta : ndarray of shape (n_params,)
-        outputs, scratch : buffers filled by :meth:`forward`
+        work : Workspace filled by :meth:`forward`
         grad_logits : ndarray of shape (n, m)
         grad_out : ndarray of shape (n_params,)
             Receives the gradient.
@@ -196,19 +212,20 @@ class Network:
         _, activate_backward = ACTIVATIONS[self.activation]
         coefs, _ = self.unpack(theta)
         grad_coefs, grad_intercepts = self.unpack(grad_out)
+        n_samples = grad_logits.shape[0]
         delta = grad_logits
         for layer in range(self.n_layers - 1, -1, -1):
-            layer_input = X if layer == 0 else outputs[layer - 1]
+            layer_input = X if layer == 0 else work.outputs[layer - 1]
             if sp.issparse(layer_input):
                 grad_coefs[layer][...] = layer_input.T @ delta
             else:
                 np.matmul(layer_input.T, delta, out=grad_coefs[layer])
-            np.sum(delta, axis=0, out=grad_intercepts[layer])
+            np.matmul(work.ones, delta, out=grad_intercepts[layer])
             if layer > 0:
-                width = self.layer_sizes[layer]
-                back = scratch[: delta.shape[0] * width].reshape(-1, width)
+                size = n_samples * self.layer_sizes[layer]
+                back = work.scratch[:size].reshape(n_samples, -1)
                 np.matmul(delta, coefs[layer].T, out=back)
-                activate_backward(layer_input, back)
+                activate_backward(layer_input, back, work.mask[:size].reshape(n_samples, -1))
                 delta = layer_input
         return grad_out
 

@@ -1,0 +1,1 @@
+"""Benchmarks of sksoftce against scikit-learn: ``python -m benchmarks [--quick]``."""

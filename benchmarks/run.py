@@ -1,0 +1,486 @@
+"""Benchmarks of sksoftce against scikit-learn, measured in the same run.
+
+``python -m benchmarks`` runs every case; ``--quick`` runs smaller sizes and fewer
+repeats (under two minutes on 2 cores). Each case runs ours and the peer alternately,
+reports medians of the repeats and the ratio ours / peer, checks that both reached
+the same result where they should, and the whole table is written as Markdown and
+JSON to ``benchmarks/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy
+import scipy.sparse as sp
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+import sksoftce
+from sksoftce import SoftLabelClassifier
+from sksoftce import _objective
+
+RESULTS = Path(__file__).resolve().parent / "results"
+N_FEATURES, N_CLASSES = 100, 10
+
+
+# ------------------------------------------------------------------ measuring
+def alternate(runs, repeats, warm_up=False):
+    """Run each callable ``repeats`` times, alternating, and return the times.
+
+    ``warm_up`` runs each once untimed first (page faults of fresh buffers).
+    """
+    times = {name: [] for name in runs}
+    names = list(runs)
+    if warm_up:
+        for run in runs.values():
+            run()
+    for r in range(repeats):
+        for name in names[r % 2 :] + names[: r % 2]:  # alternate who goes first
+            start = time.perf_counter()
+            runs[name]()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def peak_memory(func):
+    """Peak bytes allocated through Python's and NumPy's allocators during ``func``."""
+    tracemalloc.start()
+    try:
+        func()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+class EvaluationTimer:
+    """Times every loss-and-gradient evaluation inside fits of either estimator."""
+
+    def __init__(self):
+        self.times = {"ours": [], "sklearn": []}
+
+    def ours(self, clf, X, y):
+        original = _objective.Objective.__call__
+        times = self.times["ours"]
+
+        def timed(objective, theta):
+            if objective._proba_at is not None and np.array_equal(theta, objective._proba_at):
+                return original(objective, theta)  # a cache hit, not an evaluation
+            start = time.perf_counter()
+            result = original(objective, theta)
+            times.append(time.perf_counter() - start)
+            return result
+
+        _objective.Objective.__call__ = timed
+        try:
+            return clf.fit(X, y)
+        finally:
+            _objective.Objective.__call__ = original
+
+    def sklearn(self, mlp, X, y):
+        original = mlp._loss_grad_lbfgs
+        times = self.times["sklearn"]
+
+        def timed(*args):
+            start = time.perf_counter()
+            result = original(*args)
+            times.append(time.perf_counter() - start)
+            return result
+
+        mlp._loss_grad_lbfgs = timed
+        try:
+            return mlp.fit(X, y)
+        finally:
+            del mlp._loss_grad_lbfgs
+
+
+# ------------------------------------------------------------------ data
+def teacher_data(n, dtype=np.float64, seed=0, hidden=(32,)):
+    """Gaussian features; labels sampled from a random tanh network's softmax."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, N_FEATURES))
+    h = X
+    for size in hidden:
+        h = np.tanh(h @ rng.standard_normal((h.shape[1], size)) / np.sqrt(h.shape[1]))
+    logits = 3 * h @ rng.standard_normal((h.shape[1], N_CLASSES)) / np.sqrt(h.shape[1])
+    proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    y = (proba.cumsum(axis=1) > rng.random((n, 1))).argmax(axis=1)
+    return X.astype(dtype), y, proba
+
+
+def gemm_rate(dtype, size=3000, repeats=3):
+    """FLOP/s of this machine's matrix multiply (square, ``size``), median of repeats."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size)).astype(dtype)
+    out = np.empty_like(a)
+    np.matmul(a, a, out=out)
+    times = alternate({"gemm": lambda: np.matmul(a, a, out=out)}, repeats)["gemm"]
+    return 2 * size**3 / np.median(times)
+
+
+def gemm_floor(n, sizes, dtype, repeats):
+    """Median time of just the matrix products of one evaluation (a lower bound).
+
+    Forward ``A_l @ W_l`` for every layer, backward ``A_l.T @ D_l`` for every layer
+    and ``D_l @ W_l.T`` for every layer but the first, on preallocated buffers.
+    """
+    rng = np.random.default_rng(0)
+    acts = [rng.standard_normal((n, s)).astype(dtype) for s in sizes]
+    weights = [rng.standard_normal((a, b)).astype(dtype) for a, b in zip(sizes[:-1], sizes[1:])]
+    grads = [np.empty_like(w) for w in weights]
+
+    def products():
+        for layer, w in enumerate(weights):
+            np.matmul(acts[layer], w, out=acts[layer + 1])
+        for layer in range(len(weights) - 1, -1, -1):
+            np.matmul(acts[layer].T, acts[layer + 1], out=grads[layer])
+            if layer > 0:
+                np.matmul(acts[layer + 1], weights[layer].T, out=acts[layer])
+
+    return float(np.median(alternate({"floor": products}, repeats, warm_up=True)["floor"]))
+
+
+def mlp_flops(n, sizes):
+    """FLOPs of one forward and backward pass (no gradient with respect to X)."""
+    forward = sum(2 * n * a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    back_deltas = sum(2 * n * a * b for a, b in zip(sizes[1:-1], sizes[2:]))
+    return 2 * forward + back_deltas
+
+
+# ------------------------------------------------------------------ cases
+def case_linear_hard(n, repeats, tol=1e-6):
+    X, y, _ = teacher_data(n, hidden=())
+    C = 1.0
+    ours = SoftLabelClassifier(alpha=1 / C, tol=tol, max_iter=1000)
+    peer = LogisticRegression(C=C, tol=tol, max_iter=1000)
+    times = alternate({"ours": lambda: ours.fit(X, y), "peer": lambda: peer.fit(X, y)}, repeats)
+    agreement = float(np.abs(ours.coef_ - peer.coef_).max() / np.abs(peer.coef_).max())
+    return dict(
+        case="1. linear, hard labels",
+        setting=f"n={n:,}, d={N_FEATURES}, K={N_CLASSES}, tol={tol:g}, whole fit",
+        peer="LogisticRegression(C=1)",
+        times=times,
+        target=0.5,
+        check=f"coef rel. diff {agreement:.1e} (<= 1e-4: {agreement <= 1e-4}); "
+        f"iterations {ours.n_iter_} vs {int(peer.n_iter_[0])}",
+        passed_check=agreement <= 1e-4,
+    )
+
+
+def case_linear_soft(n, repeats, tol=1e-6):
+    rng = np.random.default_rng(1)
+    X, y, _ = teacher_data(n, hidden=())
+    Y = rng.dirichlet(np.full(N_CLASSES, 0.5), size=n)
+
+    def expanded_fit():
+        X_rep = np.repeat(X, N_CLASSES, axis=0)
+        y_rep = np.tile(np.arange(N_CLASSES), n)
+        return LogisticRegression(C=1.0, tol=tol, max_iter=1000).fit(
+            X_rep, y_rep, sample_weight=Y.ravel()
+        )
+
+    def soft_fit():
+        return SoftLabelClassifier(alpha=1.0, tol=tol, max_iter=1000).fit(X, Y)
+
+    times = alternate({"ours": soft_fit, "peer": expanded_fit}, repeats)
+    memory = {"ours": peak_memory(soft_fit), "peer": peak_memory(expanded_fit)}
+    ours, peer = soft_fit(), expanded_fit()
+    agreement = float(np.abs(ours.coef_ - peer.coef_).max() / np.abs(peer.coef_).max())
+    return dict(
+        case="2. linear, soft labels",
+        setting=f"n={n:,}, Dirichlet(0.5) targets, K={N_CLASSES}, whole fit",
+        peer=f"LogisticRegression on rows repeated {N_CLASSES}x with weights",
+        times=times,
+        memory=memory,
+        target=0.2,
+        memory_target=0.2,
+        check=f"coef rel. diff {agreement:.1e}; peak memory ratio "
+        f"{memory['ours'] / memory['peer']:.3f} (target <= 0.2)",
+        passed_check=agreement <= 1e-4 and memory["ours"] <= 0.2 * memory["peer"],
+    )
+
+
+def case_mlp(n, hidden, dtype, repeats, max_iter):
+    X, y, _ = teacher_data(n, dtype=dtype)
+    params = dict(hidden_layer_sizes=hidden, alpha=1e-4, max_iter=max_iter, random_state=0)
+    timer = EvaluationTimer()
+    results = {}
+
+    def run_ours():
+        results["ours"] = timer.ours(SoftLabelClassifier(tol=0.0, **params), X, y)
+
+    def run_peer():
+        results["peer"] = timer.sklearn(
+            MLPClassifier(solver="lbfgs", tol=0.0, **params), X, y
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fit_times = alternate({"ours": run_ours, "peer": run_peer}, repeats)
+    # Same initial weights (same Glorot draws), same objective, same L-BFGS-B: the
+    # two fits follow the same path for the first iterations at least.
+    ours_loss, peer_loss = results["ours"].loss_, results["peer"].loss_
+    eval_times = {"ours": timer.times["ours"], "peer": timer.times["sklearn"]}
+    floor = gemm_floor(n, [N_FEATURES, *hidden, N_CLASSES], dtype, repeats=5)
+    floor_ratio = floor / float(np.median(eval_times["peer"]))
+    name = dtype.__name__
+    rows = [
+        dict(
+            case="3. MLP, time per evaluation",
+            setting=f"{hidden}, n={n:,}, {name}",
+            peer="MLPClassifier(solver='lbfgs')",
+            times=eval_times,
+            target=0.25 if dtype == np.float64 else 0.15,
+            check=f"{len(eval_times['ours'])} and {len(eval_times['peer'])} evaluations; "
+            f"the bare matrix products of one evaluation take {1e3 * floor:.1f} ms = "
+            f"{floor_ratio:.3f} x peer",
+            passed_check=True,
+            floor_s=floor,
+        ),
+        dict(
+            case="3. MLP, whole fit",
+            setting=f"{hidden}, n={n:,}, {name}, max_iter={max_iter}",
+            peer="MLPClassifier(solver='lbfgs')",
+            times=fit_times,
+            target=None,
+            check=f"final objective {ours_loss:.5f} vs {peer_loss:.5f}",
+            passed_check=abs(ours_loss - peer_loss) <= 1e-3 * abs(peer_loss) + 1e-3,
+        ),
+    ]
+    return rows, results["ours"]
+
+
+def case_sparse(n, repeats, tol=1e-4):
+    rng = np.random.default_rng(2)
+    d, K, density = 100_000, 20, 0.0005
+    X = sp.random(n, d, density=density, format="csr", random_state=rng, data_rvs=rng.random)
+    W = rng.standard_normal((d, K)) * 3
+    logits = X @ W
+    y = (logits + rng.gumbel(size=logits.shape)).argmax(axis=1)
+    ours = SoftLabelClassifier(alpha=1.0, tol=tol, max_iter=1000)
+    peer = LogisticRegression(C=1.0, tol=tol, max_iter=1000)
+    times = alternate({"ours": lambda: ours.fit(X, y), "peer": lambda: peer.fit(X, y)}, repeats)
+    agreement = float(np.abs(ours.predict_proba(X) - peer.predict_proba(X)).max())
+    return dict(
+        case="4. sparse text-like",
+        setting=f"CSR n={n:,}, d={d:,}, density {density:.2%}, K={K}, tol={tol:g}",
+        peer="LogisticRegression(C=1)",
+        times=times,
+        target=None,
+        check=f"max |proba diff| {agreement:.1e}",
+        passed_check=agreement <= 1e-3,
+    )
+
+
+def case_scaling(sizes, repeats):
+    rows = []
+    for label, hidden in [("linear", ()), ("MLP (100,)", (100,))]:
+        medians = []
+        for n in sizes:
+            X, y, _ = teacher_data(n)
+            objective, theta = _objective_for(X, y, hidden)
+            times = alternate(
+                {"ours": lambda: objective(theta + 1e-9 * np.random.rand())},
+                repeats,
+                warm_up=True,
+            )
+            medians.append(float(np.median(times["ours"])))
+        slope = float(np.polyfit(np.log(sizes), np.log(medians), 1)[0])
+        rows.append(
+            dict(
+                case="5. scaling",
+                setting=f"{label}, time per evaluation, n = "
+                + ", ".join(f"{n:.0e}" for n in sizes),
+                peer=None,
+                times={"ours": medians},
+                target=None,
+                check=f"fitted exponent {slope:.2f}; medians (ms) "
+                + ", ".join(f"{1e3 * m:.1f}" for m in medians),
+                passed_check=abs(slope - 1) <= 0.15,
+            )
+        )
+    return rows
+
+
+def _objective_for(X, y, hidden):
+    from sksoftce._losses import LOSSES
+    from sksoftce._networks import Network
+
+    n = X.shape[0]
+    network = Network([X.shape[1], *hidden, N_CLASSES], "relu")
+    targets = np.eye(N_CLASSES)[y]
+    objective = _objective.Objective(
+        network, LOSSES["cce"], X, targets, np.full(n, 1 / n), 1e-4 / n
+    )
+    return objective, network.initial_parameters(0)
+
+
+def case_efficiency(n, repeats):
+    hidden = (256, 128)
+    X, y, _ = teacher_data(n)
+    objective, theta = _objective_for(X, y, hidden)
+    rate = gemm_rate(np.float64)
+    times = alternate(
+        {"ours": lambda: objective(theta + 1e-9 * np.random.rand())}, repeats, warm_up=True
+    )
+    median = float(np.median(times["ours"]))
+    flops = mlp_flops(n, [N_FEATURES, *hidden, N_CLASSES])
+    fraction = flops / median / rate
+    return dict(
+        case="6. efficiency",
+        setting=f"MLP {hidden}, n={n:,}, float64, time per evaluation",
+        peer=None,
+        times={"ours": times["ours"]},
+        target=None,
+        check=f"{flops / 1e9:.1f} GFLOP in {1e3 * median:.0f} ms = {flops / median / 1e9:.0f} "
+        f"GFLOP/s; machine GEMM {rate / 1e9:.0f} GFLOP/s; fraction {fraction:.2f} "
+        "(target >= 0.40)",
+        passed_check=fraction >= 0.40,
+        fraction=fraction,
+    )
+
+
+def case_mlp_memory(n, hidden):
+    X, y, _ = teacher_data(n)
+
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            SoftLabelClassifier(hidden_layer_sizes=hidden, max_iter=5, random_state=0).fit(X, y)
+
+    peak = peak_memory(fit)
+    activations = n * (sum(hidden) + N_CLASSES) * X.itemsize
+    allowed = 3 * activations  # beyond the input, which fit does not copy
+    return dict(
+        case="peak memory of an MLP fit",
+        setting=f"{hidden}, n={n:,}, float64, 5 iterations",
+        peer=None,
+        times={},
+        target=None,
+        check=f"peak {peak / 2**20:.0f} MiB beyond the {X.nbytes / 2**20:.0f} MiB input; "
+        f"3 copies of the activations = {allowed / 2**20:.0f} MiB",
+        passed_check=peak <= allowed,
+    )
+
+
+# ------------------------------------------------------------------ report
+def summarise(row):
+    times = row["times"]
+    ours = float(np.median(times["ours"])) if times.get("ours") else None
+    peer = float(np.median(times["peer"])) if times.get("peer") else None
+    ratio = ours / peer if ours is not None and peer is not None else None
+    met = None
+    if ratio is not None and row.get("target") is not None:
+        met = ratio <= row["target"]
+    return dict(row, ours_median_s=ours, peer_median_s=peer, ratio=ratio, target_met=met)
+
+
+def machine():
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = ", ".join(
+            f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)"
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        )
+    except ImportError:  # pragma: no cover
+        blas = "unknown"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return dict(
+        cpu=cpu,
+        cores=os.cpu_count(),
+        python=platform.python_version(),
+        numpy=np.__version__,
+        scipy=scipy.__version__,
+        sklearn=sklearn.__version__,
+        sksoftce=sksoftce.__version__,
+        blas=blas,
+    )
+
+
+def to_markdown(rows, info, quick):
+    def ms(value):
+        return "" if value is None else f"{1e3 * value:,.1f}"
+
+    lines = [
+        f"Measured on {info['cpu']}, {info['cores']} cores, {info['blas']}; Python "
+        f"{info['python']}, NumPy {info['numpy']}, SciPy {info['scipy']}, scikit-learn "
+        f"{info['sklearn']}, sksoftce {info['sksoftce']}"
+        + (" (quick mode)" if quick else "")
+        + ". Medians of alternating repeats in one run; ratio = ours / peer.",
+        "",
+        "| case | setting | ours (ms) | peer (ms) | ratio | target | met | check |",
+        "|---|---|---:|---:|---:|---:|---|---|",
+    ]
+    for row in rows:
+        ratio = "" if row["ratio"] is None else f"{row['ratio']:.3f}"
+        target = "" if row.get("target") is None else f"<= {row['target']}"
+        met = {None: "", True: "yes", False: "**no**"}[row["target_met"]]
+        check = row["check"] + ("" if row["passed_check"] else " **(check failed)**")
+        lines.append(
+            f"| {row['case']} | {row['setting']} | {ms(row['ours_median_s'])} | "
+            f"{ms(row['peer_median_s'])} | {ratio} | {target} | {met} | {check} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    quick = args.quick
+
+    repeats = 3 if quick else 5
+    rows = []
+    for n in [20_000] if quick else [20_000, 200_000]:
+        rows.append(case_linear_hard(n, repeats))
+        print(rows[-1]["case"], rows[-1]["setting"], flush=True)
+    rows.append(case_linear_soft(20_000 if quick else 50_000, repeats))
+    mlp_sizes = [20_000] if quick else [20_000, 100_000]
+    for hidden in [(100,), (256, 128)]:
+        for n in mlp_sizes:
+            for dtype in (np.float64, np.float32):
+                case_rows, _ = case_mlp(n, hidden, dtype, 2 if quick else 3, 5 if quick else 10)
+                rows.extend(case_rows)
+                print(case_rows[0]["case"], case_rows[0]["setting"], flush=True)
+    rows.append(case_sparse(10_000 if quick else 50_000, repeats))
+    scaling_sizes = [10_000, 30_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
+    rows.extend(case_scaling(scaling_sizes, repeats))
+    rows.append(case_efficiency(30_000 if quick else 100_000, repeats))
+    rows.append(case_mlp_memory(20_000 if quick else 100_000, (256, 128)))
+
+    summary = [summarise(row) for row in rows]
+    info = machine()
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = "quick" if quick else "latest"
+    markdown = to_markdown(summary, info, quick)
+    (args.out / f"{stem}.md").write_text(markdown)
+    (args.out / f"{stem}.json").write_text(
+        json.dumps({"machine": info, "quick": quick, "rows": summary}, indent=2, default=float)
+    )
+    print()
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,15 @@ from sklearn.utils.validation import (
 from ._losses import LOSSES
 from ._mixup import MixupTransformer, mix
 from ._networks import ACTIVATIONS, Network
-from ._objective import GRADIENT_SOLVERS, HESSIAN_SOLVERS, SOLVERS, Objective, optimize
+from ._fitted_state import all_or_nothing
+from ._objective import (
+    GRADIENT_SOLVERS,
+    HESSIAN_SOLVERS,
+    SOLVERS,
+    Objective,
+    check_solver_options,
+    optimize,
+)
 from ._targets import MULTILABEL, class_weight_vector, encode_targets, hard_targets
 
 # BFGS keeps a dense n_params x n_params inverse Hessian; refuse above this size.
@@ -75,7 +83,11 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
     solver_options : dict, default=None
         Further ``options`` for :func:`scipy.optimize.minimize`; they override the
         defaults (for ``"L-BFGS-B"``: ``maxls=50, ftol=64 * eps``, as in
-        ``LogisticRegression``).
+        ``LogisticRegression``). Names the solver does not accept, and
+        ``maxiter`` (use ``max_iter``), raise a ValueError. A ``callback`` is
+        called after every iteration with SciPy's ``intermediate_result``; it may
+        raise ``StopIteration`` to end the fit early (with a
+        ``ConvergenceWarning``, the model fitted so far kept).
 
     label_smoothing : float in [0, 1), default=0.0
         ``eps``: CCE targets become ``(1 - eps) * y + eps / K`` (K classes), BCE
@@ -112,6 +124,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         Mixup applied to the training data inside :meth:`fit` (never at predict or
         score time): pairs of rows and their target rows are mixed after the
         targets are read and class weights applied, and before label smoothing.
+        Label smoothing commutes with mixing (both are affine).
         Its ``alpha``, ``n_samples``, ``include_original`` and ``random_state``
         are used; the targets are read with this classifier's ``classes`` and
         ``multilabel``. Searchable as ``mixup__alpha``.
@@ -260,6 +273,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 "provided for linear models (hidden_layer_sizes=()) only; use one of "
                 f"{sorted(GRADIENT_SOLVERS)} for an MLP."
             )
+        check_solver_options(self.solver, self.solver_options)
         if self.solver == "BFGS" and 8 * network.n_params**2 > _BFGS_MAX_BYTES:
             raise ValueError(
                 f"solver='BFGS' stores a dense {network.n_params} x "
@@ -347,6 +361,12 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        with all_or_nothing(self):
+            self._fit(X, y, sample_weight)
+        return self
+
+    def _fit(self, X, y, sample_weight):
+        warm = self.warm_start and hasattr(self, "coefs_")
         X, y = validate_data(
             self,
             X,
@@ -354,33 +374,38 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             accept_sparse=["csr", "csc"],
             dtype=[np.float64, np.float32],
             multi_output=True,
+            reset=not warm,  # a warm start keeps the number of features
         )
         encoded = encode_targets(y, classes=self.classes, multilabel=self.multilabel)
         self._check_loss_accepts(encoded)
         sample_weight = self._sample_weights(encoded, sample_weight, X)
-        probabilities = encoded.probabilities
+        # Label smoothing is affine with weights summing to 1, so it commutes with
+        # mixing: smooth first, and every check below runs before any mixing.
+        targets = self._training_targets(encoded.probabilities, encoded.target_type)
+        network = Network(
+            [X.shape[1], *self._hidden_sizes(), targets.shape[1]], self.activation
+        )
+        self._check_solver(network)
+        theta0 = self._initial_parameters(network, encoded)
         if self.mixup is not None:
             self.mixup._validate_params()
-            X, probabilities, sample_weight, _, _ = mix(
+            X, targets, sample_weight, _, _ = mix(
                 X.tocsr() if sp.issparse(X) else X,
-                probabilities,
+                targets,
                 sample_weight,
                 alpha=self.mixup.alpha,
                 n_samples=self.mixup.n_samples,
                 include_original=self.mixup.include_original,
                 random_state=self.mixup.random_state,
             )
-        targets = self._training_targets(probabilities, encoded.target_type)
         weight_sum = float(sample_weight.sum())
-        weights = sample_weight / weight_sum
-        network = Network(
-            [X.shape[1], *self._hidden_sizes(), targets.shape[1]], self.activation
-        )
-        self._check_solver(network)
-        theta0 = self._initial_parameters(network, encoded)
-
         objective = Objective(
-            network, LOSSES[self.loss], X, targets, weights, self.alpha / weight_sum
+            network,
+            LOSSES[self.loss],
+            X,
+            targets,
+            sample_weight / weight_sum,
+            self.alpha / weight_sum,
         )
         result, loss_curve = optimize(
             objective,
@@ -393,12 +418,18 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         )
         n_iter = min(int(result.get("nit", self.max_iter)), self.max_iter)
         if not result.success or n_iter >= self.max_iter:
+            recovered = (
+                " The objective became non-finite; the model keeps the last iterate "
+                "where it was finite."
+                if result.get("nan_recovered")
+                else ""
+            )
             warnings.warn(
                 f"{self.solver} did not converge: {result.message} (status "
-                f"{result.status}, {n_iter} iterations). Increase max_iter, loosen "
-                "tol or scale the data, e.g. with StandardScaler.",
+                f"{result.status}, {n_iter} iterations).{recovered} Increase "
+                "max_iter, loosen tol or scale the data, e.g. with StandardScaler.",
                 ConvergenceWarning,
-                stacklevel=3,  # the caller of fit, past _fit_context's wrapper
+                stacklevel=4,  # the caller of fit, past _fit_context's wrapper
             )
         coefs, intercepts = network.unpack(result.x.astype(X.dtype))
 
@@ -413,7 +444,6 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         self.loss_ = float(result.fun)
         self.loss_curve_ = loss_curve
         self.optimize_result_ = result
-        return self
 
     # --------------------------------------------------------------- prediction
     def _logits(self, X):

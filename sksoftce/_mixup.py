@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._fitted_state import all_or_nothing
 from ._targets import encode_targets
 
 
@@ -224,7 +225,8 @@ class MixupTransformer(BaseEstimator):
         -------
         self : object
         """
-        self._validate(X, y, sample_weight)
+        with all_or_nothing(self):
+            self._validate(X, y, sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -249,18 +251,19 @@ class MixupTransformer(BaseEstimator):
             Only when ``sample_weight`` is given.
         """
         weighted = sample_weight is not None
-        X, encoded, sample_weight = self._validate(X, y, sample_weight)
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight sums to zero: nothing to mix.")
-        X_new, Y_new, w_new, self.lambdas_, self.pairs_ = mix(
-            X,
-            encoded.probabilities,
-            sample_weight,
-            alpha=self.alpha,
-            n_samples=self.n_samples,
-            include_original=self.include_original,
-            random_state=self.random_state,
-        )
+        with all_or_nothing(self):
+            X, encoded, sample_weight = self._validate(X, y, sample_weight)
+            if not sample_weight.sum() > 0:
+                raise ValueError("sample_weight sums to zero: nothing to mix.")
+            X_new, Y_new, w_new, self.lambdas_, self.pairs_ = mix(
+                X,
+                encoded.probabilities,
+                sample_weight,
+                alpha=self.alpha,
+                n_samples=self.n_samples,
+                include_original=self.include_original,
+                random_state=self.random_state,
+            )
         return (X_new, Y_new, w_new) if weighted else (X_new, Y_new)
 
     def __sklearn_tags__(self):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 
 import numpy as np
 from scipy.optimize import minimize
@@ -123,12 +124,104 @@ def _other_blas():
     return controller.select(filepath=others) if len(blas) > 1 and others else None
 
 
+#: Names of the functions behind ``minimize(method=...)``, to read the options each
+#: accepts; the trust-region methods pass theirs on to ``_minimize_trust_region``.
+_METHOD_FUNCTIONS = {
+    "L-BFGS-B": ["_minimize._minimize_lbfgsb"],
+    "BFGS": ["_minimize._minimize_bfgs"],
+    "CG": ["_minimize._minimize_cg"],
+    "Newton-CG": ["_minimize._minimize_newtoncg"],
+    "trust-ncg": ["_trustregion._minimize_trust_region"],
+    "trust-krylov": [
+        "_minimize._minimize_trust_krylov",
+        "_trustregion._minimize_trust_region",
+    ],
+}
+# Arguments of minimize itself, which the estimator sets.
+_NOT_OPTIONS = {"fun", "x0", "args", "jac", "hess", "hessp", "bounds", "constraints"}
+
+
+@functools.cache
+def _accepted_options(solver):
+    """Option names the SciPy method accepts, or None where SciPy does not tell."""
+    import importlib
+
+    names = set()
+    for path in _METHOD_FUNCTIONS[solver]:
+        module, function = path.split(".")
+        try:
+            method = getattr(importlib.import_module(f"scipy.optimize.{module}"), function)
+        except (ImportError, AttributeError):  # SciPy moved its private functions
+            return None
+        names.update(
+            name
+            for name, parameter in inspect.signature(method).parameters.items()
+            if parameter.kind is not parameter.VAR_KEYWORD
+        )
+    return frozenset(names - _NOT_OPTIONS)
+
+
+def check_solver_options(solver, solver_options):
+    """Raise ValueError for options that ``minimize(method=solver)`` would not take.
+
+    ``maxiter`` is ``max_iter``'s; ``callback`` is taken (see :func:`optimize`).
+    """
+    options = dict(solver_options or {})
+    if "maxiter" in options:
+        raise ValueError(
+            "solver_options must not set 'maxiter'; use the max_iter parameter."
+        )
+    callback = options.get("callback")
+    if callback is not None and not callable(callback):
+        raise ValueError(
+            f"solver_options['callback'] must be callable; got {callback!r}."
+        )
+    accepted = _accepted_options(solver)
+    unknown = sorted(set(options) - accepted) if accepted is not None else []
+    if unknown:
+        raise ValueError(
+            f"solver_options has options that solver={solver!r} does not accept: "
+            f"{unknown}; it accepts {sorted(accepted)}."
+        )
+    # Let SciPy check the values on a one-parameter quadratic, one iteration.
+    values = {k: v for k, v in options.items() if k not in _NOT_DRY_RUN}
+    if values:
+        try:
+            minimize(
+                _square,
+                np.ones(1),
+                method=solver,
+                jac=True,
+                hessp=(lambda x, p: 2.0 * p) if solver in HESSIAN_SOLVERS else None,
+                options={**values, "maxiter": 1},
+            )
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"solver_options={solver_options!r} were refused by "
+                f"scipy.optimize.minimize(method={solver!r}): {exc}"
+            ) from exc
+
+
+# Options left out of the dry run: the callback, printing, and shapes of the model.
+_NOT_DRY_RUN = {"callback", "disp", "iprint", "hess_inv0"}
+
+
+def _square(x):
+    return float(x @ x), 2.0 * x
+
+
 def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbose):
     """Minimise ``objective`` from ``theta0`` with ``scipy.optimize.minimize``.
+
+    ``solver_options`` may hold a ``callback``: it is called after every iteration
+    with SciPy's ``intermediate_result`` and may raise ``StopIteration`` to stop.
 
     Returns
     -------
     result : scipy.optimize.OptimizeResult
+        Where the solver ended on a non-finite objective or parameters, ``x`` and
+        ``fun`` are those of the last iterate where both were finite (``theta0``
+        if none was) and ``nan_recovered`` is set.
     loss_curve : list of float
         The objective at ``theta0``, then after every iteration.
     """
@@ -136,18 +229,33 @@ def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbos
     if solver == "L-BFGS-B":  # as LogisticRegression(solver="lbfgs")
         options.update(maxls=50, ftol=64 * np.finfo(float).eps)
     options.update(solver_options or {})
-    loss_curve = [objective(theta0)[0]]
+    user_callback = options.pop("callback", None)
+    loss_curve = []
+    last_finite = [theta0, None]  # last iterate with a finite objective, its value
+
+    def fun(theta):
+        value, gradient = objective(theta)
+        if not loss_curve:  # every solver evaluates theta0 first
+            loss_curve.append(float(value))
+            if np.isfinite(value):
+                last_finite[1] = float(value)
+        return value, gradient
 
     def record(intermediate_result):
-        loss_curve.append(float(intermediate_result.fun))
+        value = float(intermediate_result.fun)
+        loss_curve.append(value)
+        if np.isfinite(value) and np.all(np.isfinite(intermediate_result.x)):
+            last_finite[:] = intermediate_result.x.copy(), value
         if verbose:
-            print(f"Iteration {len(loss_curve) - 1}, objective = {loss_curve[-1]:.8g}")
+            print(f"Iteration {len(loss_curve) - 1}, objective = {value:.8g}")
+        if user_callback is not None:
+            user_callback(intermediate_result)
 
     hessp = objective.hessp if solver in HESSIAN_SOLVERS else None
     other_blas = _other_blas()
     with other_blas.limit(limits=1) if other_blas else contextlib.nullcontext():
         result = minimize(
-            objective,
+            fun,
             theta0,
             method=solver,
             jac=True,
@@ -156,4 +264,12 @@ def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbos
             callback=record,
             options=options,
         )
+    if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
+        result.x, result.fun = last_finite
+        result.nan_recovered = True
+        if result.fun is None:  # the objective at theta0 was not finite either
+            raise ValueError(
+                "The objective is not finite at the initial parameters; check the "
+                "scale of X."
+            )
     return result, loss_curve

@@ -94,6 +94,8 @@ def _check_classes(classes, n_columns=None):
             f"classes must be a 1-D sequence of at least 2 class names; got "
             f"{classes!r}."
         )
+    if classes.dtype.kind in "fc" and not np.all(np.isfinite(classes)):
+        raise ValueError(f"classes must not contain NaN or infinity; got {classes!r}.")
     if np.unique(classes).shape[0] != classes.shape[0]:
         raise ValueError(f"classes must not contain duplicates; got {classes!r}.")
     if n_columns is not None and classes.shape[0] != n_columns:

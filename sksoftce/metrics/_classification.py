@@ -14,7 +14,11 @@ from numbers import Integral
 import numpy as np
 from scipy.special import xlogy
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import _check_sample_weight, check_array
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_consistent_length,
+)
 
 from .._targets import MULTILABEL, encode_targets, row_sum_tolerance
 
@@ -41,6 +45,7 @@ def _check_targets_and_proba(y_true, y_pred, sample_weight, labels, multilabel):
     y_true = check_array(
         y_true, ensure_2d=False, dtype=None, input_name="y_true", accept_sparse="csr"
     )
+    check_consistent_length(y_true, y_pred)
     encoded = encode_targets(y_true, classes=labels, multilabel=multilabel)
     T = encoded.probabilities
     is_multilabel = encoded.target_type == MULTILABEL

@@ -30,6 +30,11 @@ class _SoftLabelScorer(_Scorer):
     """
 
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        if not hasattr(estimator, "predict_proba"):
+            raise TypeError(
+                f"The soft-label scorer {self._score_func.__name__} scores predicted "
+                f"probabilities, but {type(estimator).__name__} has no predict_proba."
+            )
         proba = estimator.predict_proba(X)
         scoring_kwargs = {**self._kwargs, **kwargs}
         scoring_kwargs.setdefault("labels", getattr(estimator, "classes_", None))

@@ -419,29 +419,53 @@ def machine():
     )
 
 
-def to_markdown(rows, info, quick):
-    def ms(value):
-        return "" if value is None else f"{1e3 * value:,.1f}"
+COLUMNS = ["case", "setting", "ours (ms)", "peer (ms)", "ratio", "target", "met", "check"]
 
-    lines = [
+
+def machine_line(info, quick):
+    """One sentence naming the machine and the versions a table was measured with."""
+    return (
         f"Measured on {info['cpu']}, {info['cores']} cores, {info['blas']}; Python "
         f"{info['python']}, NumPy {info['numpy']}, SciPy {info['scipy']}, scikit-learn "
         f"{info['sklearn']}, sksoftce {info['sksoftce']}"
         + (" (quick mode)" if quick else "")
-        + ". Medians of alternating repeats in one run; ratio = ours / peer.",
+        + ". Medians of alternating repeats in one run; ratio = ours / peer."
+    )
+
+
+def table_cells(rows, emphasis="**"):
+    """The table's rows as lists of strings, one per column of ``COLUMNS``."""
+
+    def ms(value):
+        return "" if value is None else f"{1e3 * value:,.1f}"
+
+    cells = []
+    for row in rows:
+        met = {None: "", True: "yes", False: f"{emphasis}no{emphasis}"}[row["target_met"]]
+        failed = f" {emphasis}(check failed){emphasis}"
+        cells.append(
+            [
+                row["case"],
+                row["setting"],
+                ms(row["ours_median_s"]),
+                ms(row["peer_median_s"]),
+                "" if row["ratio"] is None else f"{row['ratio']:.3f}",
+                "" if row.get("target") is None else f"<= {row['target']}",
+                met,
+                row["check"] + ("" if row["passed_check"] else failed),
+            ]
+        )
+    return cells
+
+
+def to_markdown(rows, info, quick):
+    lines = [
+        machine_line(info, quick),
         "",
-        "| case | setting | ours (ms) | peer (ms) | ratio | target | met | check |",
+        "| " + " | ".join(COLUMNS) + " |",
         "|---|---|---:|---:|---:|---:|---|---|",
     ]
-    for row in rows:
-        ratio = "" if row["ratio"] is None else f"{row['ratio']:.3f}"
-        target = "" if row.get("target") is None else f"<= {row['target']}"
-        met = {None: "", True: "yes", False: "**no**"}[row["target_met"]]
-        check = row["check"] + ("" if row["passed_check"] else " **(check failed)**")
-        lines.append(
-            f"| {row['case']} | {row['setting']} | {ms(row['ours_median_s'])} | "
-            f"{ms(row['peer_median_s'])} | {ratio} | {target} | {met} | {check} |"
-        )
+    lines += ["| " + " | ".join(cells) + " |" for cells in table_cells(rows)]
     return "\n".join(lines) + "\n"
 
 

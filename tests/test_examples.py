@@ -1,5 +1,6 @@
 """The scripts under examples/ run and print what they promise."""
 
+import os
 import re
 import subprocess
 import sys
@@ -11,8 +12,14 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def _run(name):
+    if name.startswith("plot_"):
+        pytest.importorskip("matplotlib")
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, check=True
+        [sys.executable, str(EXAMPLES / name)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
     )
     assert result.stderr == ""  # no warnings leak out of the examples
     return result.stdout
@@ -30,11 +37,12 @@ def test_compare_losses_prints_the_eight_combinations():
 
 
 def test_accuracy_trap_shows_the_gap():
-    out = _run("accuracy_trap.py")
-    rows = {row.split("|")[1].strip(): row.split("|")[2:4] for row in _table_rows(out)}
-    binary, argmax = (float(v) for v in rows["constant: all sigmoids 0"])
+    out = _run("plot_accuracy_trap.py")
+    rows = {row.split("|")[1].strip(): row.split("|")[2:5] for row in _table_rows(out)}
+    binary, argmax, mse = (float(v) for v in rows["constant: all sigmoids 0"])
     assert binary == pytest.approx(0.9) and argmax == pytest.approx(0.1)
-    binary, argmax = (float(v) for v in rows["BCE, linear, 2 pixels"])
+    assert mse == pytest.approx(0.09)
+    binary, argmax, _ = (float(v) for v in rows["BCE, linear, 2 pixels"])
     assert binary - argmax > 0.3
 
 

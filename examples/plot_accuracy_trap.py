@@ -10,12 +10,18 @@ scores 0.9 and the number says little about whether the predicted class is the
 right one. ``sksoftce.metrics.soft_accuracy_score`` compares the most probable
 class with the target's, so it means the same whatever loss trained the model.
 
-This script trains models with BCE and CCE on scikit-learn's digits data and
-prints both accuracies on held-out data, beside a constant "all zeros" model.
+The same goes for a mean squared error averaged over the ``n x K`` entries (Keras'
+``mse`` on one-hot targets): the constant model that predicts 0.1 for every class
+has an MSE of only 0.09 and the accuracy of a guess.
 
-Run with ``python examples/accuracy_trap.py``.
+This script trains models with BCE and CCE on scikit-learn's digits data and
+prints both accuracies, and the element-wise MSE, on held-out data, beside
+constant models.
+
+Run with ``python examples/plot_accuracy_trap.py``.
 """
 
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -28,6 +34,11 @@ from sksoftce.metrics import soft_accuracy_score
 def elementwise_binary_accuracy(Y, marginals):
     """Keras-style binary_accuracy: mean over all n x K entries of round(p) == y."""
     return float(np.mean((marginals > 0.5) == (Y > 0.5)))
+
+
+def elementwise_mse(Y, proba):
+    """Keras-style mse on one-hot targets: mean over all n x K entries."""
+    return float(np.mean((proba - Y) ** 2))
 
 
 X, y = load_digits(return_X_y=True)
@@ -56,6 +67,7 @@ for name, clf, columns in [
             name,
             elementwise_binary_accuracy(Y_test, marginals),
             soft_accuracy_score(y_test, proba),
+            elementwise_mse(Y_test, proba),
         )
     )
 
@@ -66,21 +78,36 @@ rows.append(
         "constant: all sigmoids 0",
         elementwise_binary_accuracy(Y_test, zeros),
         soft_accuracy_score(y_test, uniform),
+        elementwise_mse(Y_test, uniform),
     )
 )
 
 print(f"digits test set: {len(y_test)} samples, 10 classes\n")
-print("| model | element-wise binary accuracy | soft_accuracy (argmax) |")
-print("|---|---|---|")
-for name, binary, argmax in rows:
-    print(f"| {name} | {binary:.4f} | {argmax:.4f} |")
+print("| model | element-wise binary accuracy | soft_accuracy (argmax) | element-wise MSE |")
+print("|---|---|---|---|")
+for name, binary, argmax, mse in rows:
+    print(f"| {name} | {binary:.4f} | {argmax:.4f} | {mse:.4f} |")
 print(
     "\nThe constant model's element-wise binary accuracy is "
     f"{rows[-1][1]:.4f}: the share of zeros in a 10-class one-hot matrix. Its argmax "
-    f"accuracy is {rows[-1][2]:.4f} (uniform probabilities predict the first class)."
+    f"accuracy is {rows[-1][2]:.4f} (uniform probabilities predict the first class), "
+    f"with an element-wise MSE of {rows[-1][3]:.4f} for 0.1 everywhere."
 )
 gap = rows[1][1] - rows[1][2]
 print(
     f"For the 2-pixel BCE model the two numbers differ by {gap:.4f}: "
     f"{rows[1][1]:.4f} element-wise vs {rows[1][2]:.4f} argmax."
 )
+
+# %%
+# The two accuracies side by side: the element-wise one hardly moves between a
+# useful model and a constant one; the argmax accuracy does.
+fig, ax = plt.subplots(figsize=(8, 4))
+positions = np.arange(len(rows))
+ax.barh(positions + 0.2, [r[1] for r in rows], height=0.4, label="element-wise binary accuracy")
+ax.barh(positions - 0.2, [r[2] for r in rows], height=0.4, label="soft_accuracy (argmax)")
+ax.set_yticks(positions, [r[0] for r in rows])
+ax.set(xlabel="accuracy on the digits test set", xlim=(0, 1))
+ax.legend(loc="lower right")
+fig.tight_layout()
+plt.show()

@@ -1,6 +1,6 @@
 """
 The accuracy trap: element-wise binary accuracy on a multiclass problem
-======================================================================
+=======================================================================
 
 Keras reports ``binary_crossentropy`` models on multiclass data with
 ``binary_accuracy``: the share of the ``n x K`` entries of the one-hot target

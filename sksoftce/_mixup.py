@@ -131,7 +131,7 @@ class MixupTransformer(BaseEstimator):
     n_features_in_ : int
         Number of features seen during the last fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during the last fit, when they are strings.
 
     target_type_ : {"binary", "multiclass", "multilabel"}

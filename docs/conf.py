@@ -35,7 +35,10 @@ html_theme_options = {"navigation_with_keys": False}
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",  # run the plotting examples; show the others
+    "filename_pattern": r"/plot_",
+    # compare_losses.py (the README's main job) and mixup_digits.py print tables
+    # only; the gallery holds the examples with plots.
+    "ignore_pattern": r"(^|/)(compare_losses|mixup_digits)\.py$",
     "within_subsection_order": "FileNameSortKey",
     "image_scrapers": ("matplotlib",),
     "abort_on_example_error": True,

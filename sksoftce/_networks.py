@@ -76,6 +76,12 @@ class Workspace(NamedTuple):
     mask: np.ndarray  # as many booleans, for relu's derivative
     ones: np.ndarray  # (n,) ones: bias gradients as one matrix-vector product
 
+    def head(self, n_samples):
+        """The same buffers, for the first ``n_samples`` rows only (views)."""
+        return self._replace(
+            outputs=[out[:n_samples] for out in self.outputs], ones=self.ones[:n_samples]
+        )
+
 
 def _matmul(a, b, out):
     """``out[...] = a @ b`` for dense or sparse ``a``."""

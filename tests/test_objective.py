@@ -217,3 +217,29 @@ def test_initialisation_matches_sklearn_mlp():
     coefs, intercepts = network.unpack(network.initial_parameters(3))
     for ours, theirs in zip(coefs + intercepts, mlp.coefs_ + mlp.intercepts_):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("loss, hidden", [("cce", ()), ("bce", ()), ("cce", (7, 5)), ("bce", (6,))])
+def test_blocked_evaluation_equals_one_block(monkeypatch, dtype, loss, hidden):
+    # 1000 rows in blocks of 256 (the smallest block) against one block of 1000.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(1000, 4)).astype(dtype)
+    Y = rng.dirichlet(np.ones(3), size=1000)
+    w = rng.uniform(0.5, 2.0, size=1000)
+    network = Network([4, *hidden, 3], "tanh")
+    theta = rng.normal(size=network.n_params)
+    direction = rng.normal(size=network.n_params)
+    whole = Objective(network, LOSSES[loss], X, Y, w / w.sum(), 0.1)
+    monkeypatch.setattr("sksoftce._objective._BLOCK_BYTES", 1)
+    blocked = Objective(network, LOSSES[loss], X, Y, w / w.sum(), 0.1)
+    assert len(whole.blocks) == 1 and len(blocked.blocks) == 4
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    value, grad = blocked(theta)
+    expected_value, expected_grad = whole(theta)
+    np.testing.assert_allclose(value, expected_value, rtol=rtol)
+    np.testing.assert_allclose(grad, expected_grad, rtol=rtol, atol=rtol * np.abs(expected_grad).max())
+    np.testing.assert_array_equal(blocked.proba, whole.proba)
+    if not hidden:
+        expected = whole.hessp(theta, direction)
+        np.testing.assert_allclose(blocked.hessp(theta, direction), expected, rtol=rtol, atol=rtol * np.abs(expected).max())

@@ -118,13 +118,13 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
 
     warm_start : bool, default=False
         Start from the previous fit's parameters when the classes and the
-        architecture are unchanged.
+        architecture are unchanged; ``X`` must keep its number of features.
 
     mixup : MixupTransformer, default=None
         Mixup applied to the training data inside :meth:`fit` (never at predict or
         score time): pairs of rows and their target rows are mixed after the
-        targets are read and class weights applied, and before label smoothing.
-        Label smoothing commutes with mixing (both are affine).
+        targets are read and class weights applied (mixing and label smoothing
+        commute: both are affine maps of the targets).
         Its ``alpha``, ``n_samples``, ``include_original`` and ``random_state``
         are used; the targets are read with this classifier's ``classes`` and
         ``multilabel``. Searchable as ``mixup__alpha``.

@@ -37,10 +37,11 @@ _TOL_OPTION = {
 
 
 #: Bytes of X and activations per block of rows of an evaluation over dense X: the
-#: block stays in cache from the forward pass to the backward pass. Measured on 2
-#: cores (n=20,000, d=100, K=10): 26 ms per evaluation for a (100,) MLP against 31 ms
-#: unblocked, 120 ms against 145 ms for (256, 128); the activations take one block's
-#: memory instead of n rows'.
+#: block stays in cache from the forward pass to the backward pass, and the
+#: activations take one block's memory instead of n rows'. Medians of 15 alternating
+#: evaluations on 2 cores, d=100, K=10, blocked vs unblocked: 107.6 vs 121.4 ms for a
+#: (256, 128) MLP at n=20,000, 34.0 vs 35.3 ms for (100,), 59.2 vs 60.5 ms for a
+#: linear model at n=200,000.
 _BLOCK_BYTES = 2**22
 
 

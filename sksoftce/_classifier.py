@@ -473,7 +473,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs_)
+        ndarray of shape (n_samples,) or (n_samples, `n_outputs_`)
             Binary problems give one score per sample, positive for
             ``classes_[1]`` (for CCE the difference of the two logits); otherwise
             one logit per output.

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from scipy.optimize import approx_fprime, check_grad
+from scipy.optimize import check_grad
 
 from sksoftce._losses import LOSSES, BinaryCrossEntropy, CategoricalCrossEntropy
 from sksoftce._networks import Network

@@ -247,6 +247,11 @@ def test_a_solver_that_meets_a_nan_keeps_the_last_finite_iterate(digits, monkeyp
     _assert_usable(clf, X)
 
 
+def _fitted(estimator):
+    """The estimator's attributes that end with an underscore, by name."""
+    return {name: value for name, value in vars(estimator).items() if name.endswith("_")}
+
+
 def _interrupt_at(monkeypatch, n_calls, exception=KeyboardInterrupt):
     evaluate = Objective.__call__
     calls = []
@@ -266,7 +271,7 @@ def test_interrupted_first_fit_leaves_the_estimator_unfitted(digits, monkeypatch
     clf = SoftLabelClassifier()
     with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)
-    assert [name for name in vars(clf) if name.endswith("_")] == []
+    assert _fitted(clf) == {}
     with pytest.raises(NotFittedError):
         check_is_fitted(clf)
 
@@ -276,13 +281,13 @@ def test_interrupted_refit_leaves_the_previous_fit_whole(digits, monkeypatch, wa
     X, y = digits
     clf = SoftLabelClassifier(hidden_layer_sizes=(5,), warm_start=warm_start, random_state=0, tol=1e-2)
     clf.fit(X, y)
-    before = {name: value for name, value in vars(clf).items() if name.endswith("_")}
+    before = _fitted(clf)
     proba = clf.predict_proba(X)
     _interrupt_at(monkeypatch, 1)  # a warm start from a converged fit may need only one
     other_X = X if warm_start else X[:, :20]  # a cold refit may change n_features_in_
     with pytest.raises(KeyboardInterrupt):
         clf.fit(other_X, y)
-    after = {name: value for name, value in vars(clf).items() if name.endswith("_")}
+    after = _fitted(clf)
     assert after.keys() == before.keys()
     assert all(after[name] is before[name] for name in before)
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
@@ -291,10 +296,10 @@ def test_interrupted_refit_leaves_the_previous_fit_whole(digits, monkeypatch, wa
 def test_failed_refit_leaves_the_previous_fit_whole(digits):
     X, y = digits
     clf = SoftLabelClassifier().fit(X, y)
-    before = {name: value for name, value in vars(clf).items() if name.endswith("_")}
+    before = _fitted(clf)
     with pytest.raises(ValueError, match="only one class"):
         clf.fit(X[:, :5], np.zeros(len(y)))
-    assert {name: value for name, value in vars(clf).items() if name.endswith("_")} == before
+    assert _fitted(clf) == before
     assert clf.n_features_in_ == 64
 
 
@@ -302,7 +307,7 @@ def test_interrupted_mixup_leaves_the_transformer_whole(digits, monkeypatch):
     X, y = digits
     mixup = MixupTransformer(random_state=0)
     mixup.fit_resample(X, y)
-    before = {name: value for name, value in vars(mixup).items() if name.endswith("_")}
+    before = _fitted(mixup)
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -310,7 +315,7 @@ def test_interrupted_mixup_leaves_the_transformer_whole(digits, monkeypatch):
     monkeypatch.setattr("sksoftce._mixup.mix", interrupted)
     with pytest.raises(KeyboardInterrupt):
         mixup.fit_resample(X[:, :10], y)
-    after = {name: value for name, value in vars(mixup).items() if name.endswith("_")}
+    after = _fitted(mixup)
     assert after.keys() == before.keys() and all(after[k] is before[k] for k in before)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,26 +12,45 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
 
-from ._losses import LOSSES
-from ._mixup import MixupTransformer, mix
-from ._networks import ACTIVATIONS, Network
 from ._fitted_state import all_or_nothing
-from ._objective import (
+from ._losses import HEADS, LOSSES
+from ._mixup import MixupTransformer, TrainingMixer
+from ._networks import ACTIVATIONS, Network
+from ._objective import Objective
+from ._scipy_solver import (
+    ALIASES,
     GRADIENT_SOLVERS,
     HESSIAN_SOLVERS,
     SOLVERS,
-    Objective,
     check_solver_options,
-    optimize,
+    minimize_objective,
+    minimize_redrawn,
 )
-from ._targets import MULTILABEL, class_weight_vector, encode_targets, hard_targets
+from ._stochastic_solver import (
+    STOCHASTIC_SOLVERS,
+    AdamOptimizer,
+    SGDOptimizer,
+    StochasticState,
+    run_epochs,
+)
+from ._targets import (
+    MULTILABEL,
+    class_weight_vector,
+    encode_targets,
+    hard_targets,
+    holds_hard_labels,
+)
+from .metrics import soft_log_loss
 
 # BFGS keeps a dense n_params x n_params inverse Hessian; refuse above this size.
 _BFGS_MAX_BYTES = 2 * 1024**3
@@ -49,6 +70,13 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
     :class:`~sklearn.linear_model.LogisticRegression` with ``C = 1 / alpha``
     (multinomial for ``"cce"``, one-vs-rest for ``"bce"``).
 
+    The SciPy solvers minimise it on all rows at once; ``solver="adam"`` and
+    ``"sgd"`` follow :class:`~sklearn.neural_network.MLPClassifier`'s mini-batch
+    optimisers, each step along an unbiased estimate of the same objective (the
+    data term of a batch that is a fraction ``q`` of the rows is divided by
+    ``q * S``; the penalty keeps its full-data scale ``alpha / (2 * S)`` in every
+    batch).
+
     Parameters
     ----------
     loss : {"cce", "bce"}, default="cce"
@@ -67,27 +95,86 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         Strength of the L2 penalty on the weights, scaled as in the formula above,
         so ``alpha = 1 / C`` matches ``LogisticRegression(C=C)``.
 
-    solver : {"L-BFGS-B", "BFGS", "CG", "Newton-CG", "trust-ncg", \
-            "trust-krylov"}, default="L-BFGS-B"
-        The ``method`` of :func:`scipy.optimize.minimize`. ``"Newton-CG"``,
-        ``"trust-ncg"`` and ``"trust-krylov"`` use exact Hessian-vector products
-        and are available for linear models only.
+    solver : {"L-BFGS-B", "lbfgs", "BFGS", "CG", "Newton-CG", "trust-ncg", \
+            "trust-krylov", "adam", "sgd"}, default="L-BFGS-B"
+        ``"adam"`` and ``"sgd"``: mini-batch optimisers with ``MLPClassifier``'s
+        parameters and stopping rule. The others are the ``method`` of
+        :func:`scipy.optimize.minimize` (``"lbfgs"`` is scikit-learn's spelling of
+        ``"L-BFGS-B"``); ``"Newton-CG"``, ``"trust-ncg"`` and ``"trust-krylov"``
+        use exact Hessian-vector products and are available for linear models
+        only.
 
     max_iter : int, default=200
-        Maximum number of iterations of the solver.
+        Maximum number of iterations of a SciPy solver, or of epochs (passes over
+        the training rows) of ``"adam"`` and ``"sgd"``.
 
     tol : float, default=1e-4
-        Tolerance of the solver: the gradient tolerance ``gtol`` (as
-        ``LogisticRegression`` uses it), ``xtol`` for ``"Newton-CG"``.
+        SciPy solvers: the gradient tolerance ``gtol`` (as ``LogisticRegression``
+        uses it), ``xtol`` for ``"Newton-CG"``. ``"adam"``, ``"sgd"`` and SciPy
+        solvers with ``mixup``: the improvement of the loss (or validation score)
+        below which an epoch (a round of redrawn mixtures) counts as no
+        improvement, as in ``MLPClassifier``.
 
     solver_options : dict, default=None
         Further ``options`` for :func:`scipy.optimize.minimize`; they override the
         defaults (for ``"L-BFGS-B"``: ``maxls=50, ftol=64 * eps``, as in
         ``LogisticRegression``). Names the solver does not accept, and
-        ``maxiter`` (use ``max_iter``), raise a ValueError. A ``callback`` is
-        called after every iteration with SciPy's ``intermediate_result``; it may
-        raise ``StopIteration`` to end the fit early (with a
-        ``ConvergenceWarning``, the model fitted so far kept).
+        ``maxiter`` (use ``max_iter``), raise a ValueError, as does any option
+        with ``"adam"`` or ``"sgd"``. A ``callback`` is called after every
+        iteration with SciPy's ``intermediate_result``; it may raise
+        ``StopIteration`` to end the fit early (with a ``ConvergenceWarning``, the
+        model fitted so far kept).
+
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch of ``"adam"`` and ``"sgd"``; ``"auto"`` is
+        ``min(200, n_samples)``. Larger than the number of rows, it is clipped with
+        a warning. Ignored by the SciPy solvers.
+
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of ``"sgd"``'s learning rate, as in ``MLPClassifier``:
+        ``"invscaling"`` sets it to ``learning_rate_init / (t_ + 1) ** power_t``
+        after every epoch; ``"adaptive"`` divides it by 5 whenever
+        ``n_iter_no_change`` epochs pass without improvement, and stops when it
+        falls below 1e-6. Only used by ``"sgd"``.
+
+    learning_rate_init : float, default=0.001
+        Initial step size of ``"adam"`` and ``"sgd"``.
+
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule. Only used by ``"sgd"``.
+
+    momentum : float in [0, 1], default=0.9
+        Momentum of ``"sgd"``.
+
+    nesterovs_momentum : bool, default=True
+        Whether ``"sgd"`` uses Nesterov's momentum.
+
+    beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
+        Decay rates of Adam's first and second moment estimates.
+
+    epsilon : float, default=1e-8
+        Adam's numerical stability constant.
+
+    shuffle : bool, default=True
+        Whether ``"adam"`` and ``"sgd"`` visit the rows in a new random order in
+        every epoch.
+
+    early_stopping : bool, default=False
+        ``"adam"`` and ``"sgd"`` only: hold out ``validation_fraction`` of the rows
+        (stratified on the targets' most probable class for single-label targets;
+        before any mixing), score them after every epoch with the negative
+        soft-label log loss (:func:`~sksoftce.metrics.soft_log_loss` of the
+        original targets, weighted as the objective weighs the rows), stop when it
+        has not improved by ``tol`` for more than ``n_iter_no_change`` epochs, and
+        keep the parameters of the best epoch. Not available in
+        :meth:`partial_fit`.
+
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the rows held out by ``early_stopping``.
+
+    n_iter_no_change : int or np.inf, default=10
+        Epochs (``"adam"``, ``"sgd"``) or rounds of redrawn mixtures (SciPy solvers
+        with ``mixup``) without an improvement of ``tol`` before the fit stops.
 
     label_smoothing : float in [0, 1), default=0.0
         ``eps``: CCE targets become ``(1 - eps) * y + eps / K`` (K classes), BCE
@@ -99,7 +186,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         row gets the expected weight ``sum_k y_ik * class_weight[k]``;
         ``"balanced"`` uses ``S / (K * sum_i s_i * y_ik)``, which for hard labels
         is :func:`~sklearn.utils.class_weight.compute_class_weight`. Not available
-        for multi-label targets.
+        for multi-label targets, nor ``"balanced"`` in :meth:`partial_fit`.
 
     classes : array-like of shape (K,), default=None
         Names of the classes, in the order of the columns of 2-D targets and of
@@ -114,23 +201,33 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
 
     random_state : int, RandomState instance or None, default=None
         Seed of the Glorot-uniform initialisation of an MLP (linear models start
-        at zero).
+        at zero), of the order of the mini-batches and of the validation split;
+        also of the mixtures when ``mixup.random_state`` is None.
 
     warm_start : bool, default=False
         Start from the previous fit's parameters when the classes and the
-        architecture are unchanged; ``X`` must keep its number of features.
+        architecture are unchanged; ``X`` must keep its number of features. With
+        ``"adam"`` and ``"sgd"``, ``loss_curve_``, ``t_`` and the stopping state
+        carry on, as in ``MLPClassifier``.
 
     mixup : MixupTransformer, default=None
-        Mixup applied to the training data inside :meth:`fit` (never at predict or
-        score time): pairs of rows and their target rows are mixed after the
-        targets are read and class weights applied (mixing and label smoothing
-        commute: both are affine maps of the targets).
-        Its ``alpha``, ``n_samples``, ``include_original`` and ``random_state``
-        are used; the targets are read with this classifier's ``classes`` and
-        ``multilabel``. Searchable as ``mixup__alpha``.
+        Mixup applied to the training data inside :meth:`fit` and
+        :meth:`partial_fit` (never at predict or score time), with fresh pairs
+        and ``lam`` throughout the fit: ``"adam"`` and ``"sgd"`` mix the rows of
+        every mini-batch anew; the SciPy solvers redraw the mixtures of all rows
+        every ``mixup_redraw_every`` iterations and restart from where they were.
+        Its ``alpha``, ``n_samples`` (a share of each batch), ``include_original``
+        and ``random_state`` are used; the mixed rows' weights are rescaled to the
+        weight of the rows they come from, so ``alpha`` keeps its meaning. Targets
+        are smoothed and class-weighted before mixing (both commute with it).
+        Searchable as ``mixup__alpha``.
+
+    mixup_redraw_every : int, default=5
+        SciPy solvers with ``mixup``: iterations run on one draw of the mixtures
+        before the next draw. Ignored otherwise.
 
     verbose : int, default=0
-        Print the objective after every iteration when positive.
+        Print the objective after every iteration (epoch) when positive.
 
     Attributes
     ----------
@@ -150,8 +247,14 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         Number of outputs of the network: 1 for binary BCE, else the number of
         classes.
 
+    n_layers_ : int
+        Number of layers, input and output layers included.
+
     out_activation_ : {"softmax", "logistic"}
         Output activation.
+
+    hidden_activation_ : str
+        Activation of the hidden layers the model was fitted with.
 
     coefs_ : list of ndarray
         ``coefs_[i]`` is the ``(fan_in, fan_out)`` weight matrix of layer ``i``.
@@ -167,16 +270,36 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         Linear models only, as ``coef_``.
 
     n_iter_ : int
-        Iterations run by the solver, at most ``max_iter``.
+        Iterations (SciPy solvers) or epochs (``"adam"``, ``"sgd"``) run by this
+        call, at most ``max_iter``.
+
+    t_ : int
+        Training rows processed by the solver (rows times iterations or epochs).
 
     loss_ : float
-        Final value of the objective (penalty included).
+        Final value of the objective (penalty included); for ``"adam"`` and
+        ``"sgd"``, the mean of the last epoch's mini-batch estimates.
+
+    best_loss_ : float or None
+        Lowest value in ``loss_curve_``; None with ``early_stopping``.
 
     loss_curve_ : list of float
-        The objective at the initial parameters, then after every iteration.
+        SciPy solvers: the objective at the initial parameters, then after every
+        iteration; with ``mixup``, the objective on the original (unmixed) rows at
+        the initial parameters, then after every round of redrawn mixtures.
+        ``"adam"`` and ``"sgd"``: one value per epoch, the mean of the mini-batch
+        estimates (of the original rows of each batch with ``mixup``).
 
-    optimize_result_ : scipy.optimize.OptimizeResult
-        What :func:`scipy.optimize.minimize` returned.
+    validation_scores_ : list of float or None
+        With ``early_stopping``, the negative soft-label log loss of the held-out
+        rows after every epoch; None otherwise.
+
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``; None without ``early_stopping``.
+
+    optimize_result_ : scipy.optimize.OptimizeResult or None
+        What :func:`scipy.optimize.minimize` returned (in the last round, with
+        mixup); None for ``"adam"`` and ``"sgd"``.
 
     See Also
     --------
@@ -200,13 +323,35 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "loss": [StrOptions(set(LOSSES))],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "solver": [StrOptions(set(SOLVERS))],
+        "solver": [StrOptions(SOLVERS | STOCHASTIC_SOLVERS | set(ALIASES))],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "solver_options": [dict, None],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "classes": ["array-like", None],
@@ -214,6 +359,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "mixup": [MixupTransformer, None],
+        "mixup_redraw_every": [Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
     }
 
@@ -228,6 +374,19 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         max_iter=200,
         tol=1e-4,
         solver_options=None,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         label_smoothing=0.0,
         class_weight=None,
         classes=None,
@@ -235,6 +394,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         warm_start=False,
         mixup=None,
+        mixup_redraw_every=5,
         verbose=0,
     ):
         self.loss = loss
@@ -245,6 +405,19 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.solver_options = solver_options
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.label_smoothing = label_smoothing
         self.class_weight = class_weight
         self.classes = classes
@@ -252,9 +425,16 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.warm_start = warm_start
         self.mixup = mixup
+        self.mixup_redraw_every = mixup_redraw_every
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ fitting
+    # ------------------------------------------------------------ checks
+    def _solver_name(self):
+        return ALIASES.get(self.solver, self.solver)
+
+    def _is_stochastic(self):
+        return self._solver_name() in STOCHASTIC_SOLVERS
+
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
@@ -266,15 +446,24 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 )
         return [int(size) for size in sizes]
 
-    def _check_solver(self, network):
-        if self.solver in HESSIAN_SOLVERS and network.n_layers > 1:
+    def _check_solver(self, network, solver):
+        if solver in STOCHASTIC_SOLVERS:
+            if self.solver_options:
+                raise ValueError(
+                    f"solver_options are options of scipy.optimize.minimize; "
+                    f"solver={solver!r} takes its settings as parameters "
+                    "(learning_rate_init, batch_size, ...). Got "
+                    f"solver_options={self.solver_options!r}."
+                )
+            return
+        if solver in HESSIAN_SOLVERS and network.n_layers > 1:
             raise ValueError(
-                f"solver={self.solver!r} needs Hessian-vector products, which are "
+                f"solver={solver!r} needs Hessian-vector products, which are "
                 "provided for linear models (hidden_layer_sizes=()) only; use one of "
-                f"{sorted(GRADIENT_SOLVERS)} for an MLP."
+                f"{sorted(GRADIENT_SOLVERS | STOCHASTIC_SOLVERS)} for an MLP."
             )
-        check_solver_options(self.solver, self.solver_options)
-        if self.solver == "BFGS" and 8 * network.n_params**2 > _BFGS_MAX_BYTES:
+        check_solver_options(solver, self.solver_options)
+        if solver == "BFGS" and 8 * network.n_params**2 > _BFGS_MAX_BYTES:
             raise ValueError(
                 f"solver='BFGS' stores a dense {network.n_params} x "
                 f"{network.n_params} matrix ({8 * network.n_params**2 / 1024**3:.1f} "
@@ -289,16 +478,59 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 "problems, or multilabel=False if the rows are class probabilities."
             )
 
-    def _training_targets(self, probabilities, target_type):
-        """Smoothed targets, one column per network output."""
-        eps = self.label_smoothing
-        if self.loss == "cce":
-            return probabilities * (1.0 - eps) + eps / probabilities.shape[1]
-        if target_type == "binary":
-            probabilities = probabilities[:, 1:]
-        return probabilities * (1.0 - eps) + eps / 2.0
+    def _encode(self, y, *, continuing, incremental, classes):
+        """Read ``y``; a continued fit must keep the classes and the kind of targets."""
+        multilabel = self.multilabel
+        if not continuing:
+            if incremental:
+                classes = self._first_partial_fit_classes(y, classes)
+            else:
+                classes = self.classes
+            return encode_targets(y, classes=classes, multilabel=multilabel)
+        if multilabel == "auto" and self.target_type_ == MULTILABEL:
+            multilabel = True  # a chunk whose rows happen to sum to 1 stays multi-label
+        if incremental:
+            if classes is not None and not _same_classes(classes, self.classes_):
+                raise ValueError(
+                    f"classes={np.asarray(classes)!r} is not the same as on the first "
+                    f"call to partial_fit, which set classes_={self.classes_!r}."
+                )
+            encoded = encode_targets(y, classes=self.classes_, multilabel=multilabel)
+            call = "partial_fit"
+        else:
+            encoded = encode_targets(y, classes=self.classes, multilabel=multilabel)
+            if not _same_classes(encoded.classes, self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where y has the same classes as in "
+                    f"the previous call to fit. Previously got {self.classes_!r}, y "
+                    f"has {encoded.classes!r}."
+                )
+            call = "warm_start"
+        if encoded.target_type != self.target_type_:
+            raise ValueError(
+                f"y was read as {encoded.target_type} targets, but the model was "
+                f"fitted on {self.target_type_} targets; {call} must keep the kind "
+                "of targets."
+            )
+        return encoded
 
-    def _sample_weights(self, encoded, sample_weight, X):
+    def _first_partial_fit_classes(self, y, classes):
+        if classes is not None and self.classes is not None:
+            if not _same_classes(classes, self.classes):
+                raise ValueError(
+                    f"partial_fit got classes={np.asarray(classes)!r}, which differ "
+                    f"from the classes parameter {np.asarray(self.classes)!r}."
+                )
+        classes = self.classes if classes is None else classes
+        if classes is None and holds_hard_labels(y):
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit (or set "
+                "with the classes parameter): a chunk of hard labels need not hold "
+                "every class."
+            )
+        return classes
+
+    def _sample_weights(self, encoded, sample_weight, X, incremental):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
@@ -307,6 +539,11 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     "class_weight is not supported for multi-label targets; pass "
                     "sample_weight instead."
+                )
+            if incremental and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' needs the class counts of all of y, "
+                    "which partial_fit does not see; pass class_weight as a dict."
                 )
             per_class = class_weight_vector(
                 self.class_weight,
@@ -322,23 +559,46 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             )
         return sample_weight
 
-    def _initial_parameters(self, network, encoded):
-        if self.warm_start and hasattr(self, "coefs_"):
-            previous = (self.classes_, self.target_type_)
-            if not (
-                np.array_equal(previous[0], encoded.classes)
-                and previous[1] == encoded.target_type
-            ):
-                raise ValueError(
-                    "warm_start can only be used where y has the same classes as in "
-                    f"the previous call to fit. Previously got {self.classes_!r}, y "
-                    f"has {encoded.classes!r}."
-                )
-            shapes = [c.shape for c in self.coefs_]
-            if shapes == network.shapes:
-                return network.pack(self.coefs_, self.intercepts_)
-        return network.initial_parameters(self.random_state)
+    def _batch_size(self, n_rows):
+        if self.batch_size == "auto":
+            return min(200, n_rows)
+        if self.batch_size > n_rows:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n_rows} training "
+                "rows; it is clipped to the number of rows.",
+                UserWarning,
+                stacklevel=5,
+            )
+        return min(self.batch_size, n_rows)
 
+    def _validation_split(self, encoded, n_rows, rng):
+        """Indices ``(train, validation)`` of ``early_stopping``'s hold-out."""
+        n_validation = math.ceil(self.validation_fraction * n_rows)
+        if n_validation < 2 or n_rows - n_validation < 1:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction="
+                f"{self.validation_fraction} of the {n_rows} rows, that is "
+                f"{n_validation} rows, and needs at least 2 held-out rows and 1 "
+                "training row; increase validation_fraction or pass more rows."
+            )
+        stratify = None
+        if encoded.target_type != MULTILABEL:
+            stratify = np.argmax(encoded.probabilities, axis=1)
+        try:
+            return train_test_split(
+                np.arange(n_rows),
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=rng,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping=True could not hold out a stratified "
+                f"validation_fraction={self.validation_fraction} of the {n_rows} "
+                f"rows: {exc} Increase validation_fraction or pass more rows."
+            ) from exc
+
+    # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to hard or soft targets.
@@ -362,11 +622,59 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             Fitted estimator.
         """
         with all_or_nothing(self):
-            self._fit(X, y, sample_weight)
+            self._fit(X, y, sample_weight, incremental=False)
         return self
 
-    def _fit(self, X, y, sample_weight):
-        warm = self.warm_start and hasattr(self, "coefs_")
+    @available_if(lambda self: self._check_partial_fit())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of ``"adam"`` or ``"sgd"`` over the rows given.
+
+        The first call initialises the model; later calls continue from it (and
+        from the optimiser's state). Each call's mini-batch steps estimate the
+        objective of the rows it is given: the penalty is ``alpha / (2 * S)`` with
+        ``S`` the weight of those rows. Available for ``solver="adam"`` and
+        ``"sgd"`` only.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Targets in any form :meth:`fit` accepts.
+
+        classes : array-like of shape (n_classes,), default=None
+            All the classes across calls. Required on the first call for hard
+            labels (unless the ``classes`` parameter is set), since a chunk need
+            not hold every class; optional later, and then it must not change.
+            2-D targets take the number of classes from their width.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        with all_or_nothing(self):
+            self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self
+
+    def _check_partial_fit(self):
+        if not self._is_stochastic():
+            raise AttributeError(
+                "partial_fit is only available for the stochastic solvers "
+                f"'adam' and 'sgd'; got solver={self.solver!r}."
+            )
+        return True
+
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        solver = self._solver_name()
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it sees one "
+                "chunk at a time. Hold out validation rows yourself, or use fit."
+            )
+        continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
         X, y = validate_data(
             self,
             X,
@@ -374,76 +682,214 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             accept_sparse=["csr", "csc"],
             dtype=[np.float64, np.float32],
             multi_output=True,
-            reset=not warm,  # a warm start keeps the number of features
+            reset=not continuing,  # a continued fit keeps the number of features
         )
-        encoded = encode_targets(y, classes=self.classes, multilabel=self.multilabel)
+        encoded = self._encode(
+            y, continuing=continuing, incremental=incremental, classes=classes
+        )
         self._check_loss_accepts(encoded)
-        sample_weight = self._sample_weights(encoded, sample_weight, X)
+        sample_weight = self._sample_weights(encoded, sample_weight, X, incremental)
+        head = LOSSES[self.loss]
         # Label smoothing is affine with weights summing to 1, so it commutes with
         # mixing: smooth first, and every check below runs before any mixing.
-        targets = self._training_targets(encoded.probabilities, encoded.target_type)
+        targets = head.output_targets(
+            encoded.probabilities, encoded.target_type, self.label_smoothing
+        )
         network = Network(
             [X.shape[1], *self._hidden_sizes(), targets.shape[1]], self.activation
         )
-        self._check_solver(network)
-        theta0 = self._initial_parameters(network, encoded)
-        if self.mixup is not None:
-            self.mixup._validate_params()
-            X, targets, sample_weight, _, _ = mix(
-                X.tocsr() if sp.issparse(X) else X,
-                targets,
-                sample_weight,
-                alpha=self.mixup.alpha,
-                n_samples=self.mixup.n_samples,
-                include_original=self.mixup.include_original,
-                random_state=self.mixup.random_state,
+        self._check_solver(network, solver)
+        previous = self._previous_parameters(network, continuing, incremental)
+        state = getattr(self, "_stochastic_state", None) if incremental else None
+        rng = state.rng if state is not None else check_random_state(self.random_state)
+        theta0 = network.initial_parameters(rng) if previous is None else previous
+        if solver in STOCHASTIC_SOLVERS:
+            result = self._fit_stochastic(
+                X, encoded, targets, sample_weight, network, head, theta0, rng,
+                continuing=continuing, incremental=incremental,
+            )  # fmt: skip
+        else:
+            result = self._fit_scipy(
+                X, targets, sample_weight, network, head, theta0, rng, solver
             )
-        weight_sum = float(sample_weight.sum())
-        objective = Objective(
-            network,
-            LOSSES[self.loss],
-            X,
-            targets,
-            sample_weight / weight_sum,
-            self.alpha / weight_sum,
-        )
-        result, loss_curve = optimize(
-            objective,
-            theta0,
-            solver=self.solver,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            solver_options=self.solver_options,
-            verbose=self.verbose,
-        )
-        n_iter = min(int(result.get("nit", self.max_iter)), self.max_iter)
-        if not result.success or n_iter >= self.max_iter:
-            recovered = (
-                " The objective became non-finite; the model keeps the last iterate "
-                "where it was finite."
-                if result.get("nan_recovered")
-                else ""
-            )
-            warnings.warn(
-                f"{self.solver} did not converge: {result.message} (status "
-                f"{result.status}, {n_iter} iterations).{recovered} Increase "
-                "max_iter, loosen tol or scale the data, e.g. with StandardScaler.",
-                ConvergenceWarning,
-                stacklevel=4,  # the caller of fit, past _fit_context's wrapper
-            )
-        coefs, intercepts = network.unpack(result.x.astype(X.dtype))
+        if not result.converged:
+            warnings.warn(result.message, ConvergenceWarning, stacklevel=4)
+        coefs, intercepts = network.unpack(result.theta.astype(X.dtype))
 
         # Everything is computed: publish the fitted state in one go.
         self.classes_ = encoded.classes
         self.target_type_ = encoded.target_type
         self.n_outputs_ = targets.shape[1]
-        self.out_activation_ = "softmax" if self.loss == "cce" else "logistic"
+        self.n_layers_ = network.n_layers + 1
+        self.out_activation_ = head.out_activation
+        self.hidden_activation_ = self.activation
         self.coefs_ = coefs
         self.intercepts_ = intercepts
-        self.n_iter_ = n_iter
-        self.loss_ = float(result.fun)
-        self.loss_curve_ = loss_curve
-        self.optimize_result_ = result
+        self.n_iter_ = result.n_iter
+        self.t_ = result.n_samples_seen
+        self.loss_ = float(result.loss)
+        self.loss_curve_ = list(result.loss_curve)
+        self.optimize_result_ = result.optimize_result
+        if solver in STOCHASTIC_SOLVERS:
+            self.best_loss_ = result.best_loss
+            self.validation_scores_ = result.validation_scores
+            self.best_validation_score_ = result.best_validation_score
+            self._stochastic_state = result.state
+        else:
+            self.best_loss_ = float(np.nanmin(self.loss_curve_))
+            self.validation_scores_ = self.best_validation_score_ = None
+            self.__dict__.pop("_stochastic_state", None)
+
+    def _previous_parameters(self, network, continuing, incremental):
+        """The fitted parameters a continued fit starts from, or None."""
+        if not continuing:
+            return None
+        shapes = [c.shape for c in self.coefs_]
+        if shapes != network.shapes:
+            if incremental:
+                raise ValueError(
+                    f"partial_fit needs the architecture of the fitted model (layer "
+                    f"shapes {shapes}); hidden_layer_sizes={self.hidden_layer_sizes!r} "
+                    f"gives {network.shapes}."
+                )
+            return None  # warm_start with a new architecture starts afresh
+        return network.pack(self.coefs_, self.intercepts_)
+
+    def _fit_scipy(self, X, targets, sample_weight, network, head, theta0, rng, solver):
+        options = dict(
+            solver=solver,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            solver_options=self.solver_options,
+            verbose=self.verbose,
+        )
+        objective = Objective(network, head, X, targets, sample_weight, self.alpha)
+        if self.mixup is None:
+            return minimize_objective(objective, theta0, **options)
+        self.mixup._validate_params()
+        X = X.tocsr() if sp.issparse(X) else X
+        mixer = TrainingMixer(self.mixup, X.shape[0])
+        mix_rng = self._mix_rng(rng)
+
+        def draw_objective():
+            mixed = mixer(X, targets, sample_weight, mix_rng)
+            return Objective(network, head, *mixed, self.alpha)
+
+        return minimize_redrawn(
+            objective,
+            draw_objective,
+            theta0,
+            redraw_every=self.mixup_redraw_every,
+            n_iter_no_change=self.n_iter_no_change,
+            **options,
+        )
+
+    def _mix_rng(self, rng):
+        """The mixtures' random stream: mixup's own seed, else the classifier's."""
+        if self.mixup.random_state is None:
+            return rng
+        return check_random_state(self.mixup.random_state)
+
+    def _new_stochastic_state(self, theta, rng, continuing):
+        if self._solver_name() == "sgd":
+            optimizer = SGDOptimizer(
+                theta,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                self.power_t,
+            )
+        else:
+            optimizer = AdamOptimizer(
+                theta, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
+            )
+        mix_rng = self._mix_rng(rng) if self.mixup is not None else rng
+        state = StochasticState(optimizer=optimizer, rng=rng, mix_rng=mix_rng)
+        previous = getattr(self, "_stochastic_state", None)
+        if continuing and previous is not None:  # a warm start carries the history on
+            state.n_samples_seen = previous.n_samples_seen
+            state.loss_curve = list(previous.loss_curve)
+            state.no_improvement_count = previous.no_improvement_count
+            state.best_loss = previous.best_loss
+            state.validation_scores = (
+                None
+                if previous.validation_scores is None
+                else list(previous.validation_scores)
+            )
+            state.best_validation_score = previous.best_validation_score
+            state.best_theta = previous.best_theta
+        return state
+
+    def _fit_stochastic(
+        self, X, encoded, targets, sample_weight, network, head, theta0, rng, *,
+        continuing, incremental,
+    ):  # fmt: skip
+        X = X.tocsr() if sp.issparse(X) else np.ascontiguousarray(X)
+        theta = np.array(theta0, dtype=X.dtype)
+        previous = getattr(self, "_stochastic_state", None)
+        if incremental and previous is not None:
+            state = previous.copy()  # published only if this call completes
+        else:
+            state = self._new_stochastic_state(theta, rng, continuing)
+        if self.early_stopping:
+            if state.validation_scores is None:
+                state.validation_scores, state.best_validation_score = [], -np.inf
+            state.best_loss = None
+        else:
+            state.validation_scores = state.best_validation_score = None
+            if state.best_loss is None:
+                state.best_loss = np.inf
+        rows, validation_score, train_weight = None, None, sample_weight
+        if self.early_stopping:
+            rows, held_out = self._validation_split(encoded, X.shape[0], state.rng)
+            # Held-out rows weigh nothing in the objective; batches never draw them.
+            train_weight = sample_weight.copy()
+            train_weight[held_out] = 0.0
+            if not (train_weight.sum() > 0 and sample_weight[held_out].sum() > 0):
+                raise ValueError(
+                    "early_stopping=True needs a positive sample weight in both the "
+                    "training and the held-out rows."
+                )
+            validation_score = partial(
+                _neg_log_loss,
+                network,
+                head,
+                X[held_out],
+                encoded.probabilities[held_out],
+                sample_weight[held_out],
+                encoded.target_type,
+            )
+        n_rows = X.shape[0] if rows is None else rows.shape[0]
+        batch_size = self._batch_size(n_rows)
+        mixer = None
+        if self.mixup is not None:
+            self.mixup._validate_params()
+            mixer = TrainingMixer(self.mixup, n_rows)
+        objective = Objective(
+            network,
+            head,
+            X,
+            targets,
+            train_weight,
+            self.alpha,
+            max_batch_rows=mixer.rows_out(batch_size) if mixer else batch_size,
+        )
+        return run_epochs(
+            objective,
+            theta,
+            state,
+            rows=rows,
+            batch_size=batch_size,
+            shuffle=self.shuffle,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            mixer=mixer,
+            validation_score=validation_score,
+            incremental=incremental,
+            verbose=self.verbose,
+        )
 
     # --------------------------------------------------------------- prediction
     def _logits(self, X):
@@ -456,7 +902,8 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             reset=False,
         )
         network = Network(
-            [c.shape[0] for c in self.coefs_] + [self.n_outputs_], self.activation
+            [c.shape[0] for c in self.coefs_] + [self.n_outputs_],
+            self.hidden_activation_,
         )
         theta = network.pack(self.coefs_, self.intercepts_, dtype=self.coefs_[0].dtype)
         return network.forward(X, theta)
@@ -533,15 +980,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
         """
         logits = self._logits(X)
-        loss = LOSSES[self.loss]
-        if self.out_activation_ == "softmax":
-            return loss.predict_log_proba(logits)
-        if self.n_outputs_ == 1:
-            return loss.predict_log_proba(np.hstack([-logits, logits]))
-        log_marginals = loss.predict_log_proba(logits)
-        if self.target_type_ == MULTILABEL:
-            return log_marginals
-        return LOSSES["cce"].predict_log_proba(log_marginals)
+        return HEADS[self.out_activation_].predict_log_proba(logits, self.target_type_)
 
     def score(self, X, y, sample_weight=None):
         """Accuracy against hard or soft targets.
@@ -599,3 +1038,22 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         tags.target_tags.multi_output = self.loss == "bce"
         return tags
 
+
+def _same_classes(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and bool(np.all(a == b))
+
+
+def _neg_log_loss(network, head, X, probabilities, sample_weight, target_type, theta):
+    """Early stopping's validation score: minus the soft-label log loss (NaN if diverged)."""
+    logits = network.forward(X, theta).astype(np.float64)
+    if not np.all(np.isfinite(logits)):
+        return np.nan
+    proba = np.exp(head.predict_log_proba(logits, target_type))
+    return -soft_log_loss(
+        probabilities,
+        proba,
+        sample_weight=sample_weight,
+        labels=np.arange(probabilities.shape[1]),
+        multilabel=target_type == MULTILABEL,
+    )

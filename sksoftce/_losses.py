@@ -1,9 +1,9 @@
-"""Soft-label cross-entropies on logits: value, gradient and Hessian-vector product.
+"""Soft-label cross-entropies on logits, each with its output head.
 
 A loss knows only raw predictions (``logits``, shape ``(n, m)``), targets of the same
-shape and normalised sample weights ``w`` (``sum(w) == 1``). It returns the weighted
-mean loss ``sum_i w_i * loss_i`` and writes the gradient with respect to the logits,
-``w_i * (P_i - T_i)`` for both losses, into a caller-owned buffer.
+shape and per-row weights ``w``. It returns ``sum_i w_i * loss_i`` and writes the
+gradient with respect to the logits, ``w_i * (P_i - T_i)`` for both losses, into a
+caller-owned buffer.
 
 Categorical cross-entropy (softmax outputs, rows of ``T`` sum to 1)::
 
@@ -15,12 +15,20 @@ Binary cross-entropy (one sigmoid per output, summed over outputs)::
 
 Both are computed without forming ``log(p)``, so they stay finite for logits of any
 magnitude and for targets of exactly 0 and 1.
+
+Each loss also owns its output head, as scikit-learn's ``HalfBinomialLoss`` owns
+``predict_proba``: how many outputs a problem with ``K`` classes needs, how the
+``(n, K)`` class probabilities (or label marginals) map onto those outputs, and how
+logits map back to ``(n, K)`` log-probabilities. The estimator never branches on
+"binary BCE has one output".
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
+
+from ._targets import BINARY, MULTILABEL
 
 
 def _row_dot(a, b):
@@ -32,16 +40,35 @@ class CategoricalCrossEntropy:
     """Softmax outputs with categorical cross-entropy against soft targets."""
 
     name = "cce"
+    out_activation = "softmax"
+
+    # ------------------------------------------------------------- output head
+    @staticmethod
+    def n_outputs(n_classes, target_type):
+        """One softmax unit per class."""
+        return n_classes
 
     @staticmethod
+    def output_targets(probabilities, target_type, label_smoothing=0.0):
+        """Targets of the outputs: the class probabilities, smoothed towards 1/K."""
+        eps = label_smoothing
+        return probabilities * (1.0 - eps) + eps / probabilities.shape[1]
+
+    @staticmethod
+    def predict_log_proba(logits, target_type):
+        """Log-softmax of the logits, shape (n, K)."""
+        return logits - logsumexp(logits, axis=1, keepdims=True)
+
+    # ------------------------------------------------------------------- loss
+    @staticmethod
     def loss_gradient(logits, targets, weights, proba_out, gradient_out):
-        """Weighted mean loss; fill ``proba_out`` and ``gradient_out``.
+        """Weighted loss sum; fill ``proba_out`` and ``gradient_out``.
 
         Parameters
         ----------
         logits, targets : ndarray of shape (n, K)
         weights : ndarray of shape (n,)
-            Sample weights normalised to sum to 1.
+            Weight of every row's loss.
         proba_out, gradient_out : ndarray of shape (n, K)
             Buffers for the softmax and for ``weights * (proba - targets)``.
 
@@ -67,32 +94,55 @@ class CategoricalCrossEntropy:
         out *= weights[:, None]
         return out
 
-    @staticmethod
-    def predict_proba(logits):
-        """Softmax of the logits, shape (n, K)."""
-        log_proba = logits - logsumexp(logits, axis=1, keepdims=True)
-        return np.exp(log_proba, out=log_proba)
-
-    @staticmethod
-    def predict_log_proba(logits):
-        """Log-softmax of the logits, shape (n, K)."""
-        return logits - logsumexp(logits, axis=1, keepdims=True)
-
 
 class BinaryCrossEntropy:
     """Independent sigmoid outputs with binary cross-entropy, summed over outputs."""
 
     name = "bce"
+    out_activation = "logistic"
+
+    # ------------------------------------------------------------- output head
+    @staticmethod
+    def n_outputs(n_classes, target_type):
+        """One sigmoid per class, or a single one for a binary problem."""
+        return 1 if target_type == BINARY else n_classes
 
     @staticmethod
+    def output_targets(probabilities, target_type, label_smoothing=0.0):
+        """Targets of the sigmoids, smoothed towards 1/2.
+
+        A binary problem's single output is the probability of the second class.
+        """
+        if target_type == BINARY:
+            probabilities = probabilities[:, 1:]
+        eps = label_smoothing
+        return probabilities * (1.0 - eps) + eps / 2.0
+
+    @staticmethod
+    def predict_log_proba(logits, target_type):
+        """Log-probabilities of the K classes (or labels), shape (n, K).
+
+        Binary: ``[log(1 - p), log(p)]`` of the single sigmoid. Multi-label: the
+        independent log-marginals. Multiclass: the sigmoids normalised to sum to 1,
+        as one-vs-rest does.
+        """
+        if target_type == BINARY:
+            return log_expit(np.hstack([-logits, logits]))
+        log_marginals = log_expit(logits)
+        if target_type == MULTILABEL:
+            return log_marginals
+        return log_marginals - logsumexp(log_marginals, axis=1, keepdims=True)
+
+    # ------------------------------------------------------------------- loss
+    @staticmethod
     def loss_gradient(logits, targets, weights, proba_out, gradient_out):
-        """Weighted mean loss; fill ``proba_out`` and ``gradient_out``.
+        """Weighted loss sum; fill ``proba_out`` and ``gradient_out``.
 
         Parameters
         ----------
         logits, targets : ndarray of shape (n, m)
         weights : ndarray of shape (n,)
-            Sample weights normalised to sum to 1.
+            Weight of every row's loss.
         proba_out, gradient_out : ndarray of shape (n, m)
             Buffers for the sigmoids and for ``weights * (proba - targets)``.
 
@@ -116,15 +166,7 @@ class BinaryCrossEntropy:
         out *= weights[:, None]
         return out
 
-    @staticmethod
-    def predict_proba(logits):
-        """Sigmoid of the logits (independent marginals), shape (n, m)."""
-        return expit(logits)
-
-    @staticmethod
-    def predict_log_proba(logits):
-        """Log-sigmoid of the logits, shape (n, m)."""
-        return log_expit(logits)
-
 
 LOSSES = {loss.name: loss for loss in (CategoricalCrossEntropy, BinaryCrossEntropy)}
+#: The loss of each output activation: what prediction reads from fitted state.
+HEADS = {loss.out_activation: loss for loss in LOSSES.values()}

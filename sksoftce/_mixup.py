@@ -77,6 +77,48 @@ def mix(X, targets, sample_weight, *, alpha, n_samples, include_original, random
     return X_mixed, targets_mixed, weights_mixed, lambdas, pairs
 
 
+class TrainingMixer:
+    """Fresh mixtures for training, drawn anew on every call.
+
+    Each call mixes the rows it is given (a mini-batch, or the whole training set
+    for the SciPy solvers) with new pairs and new ``lam``, using ``mixup``'s
+    ``alpha``, ``n_samples`` (a count is read as a share of ``n_rows``) and
+    ``include_original``. The weights of the returned rows are rescaled to sum to
+    the weight of the rows given: mixup changes what the rows are, not how much they
+    weigh against the penalty, so the classifier's ``alpha`` means the same with
+    and without it. Targets keep their dtype.
+
+    Parameters
+    ----------
+    mixup : MixupTransformer
+    n_rows : int
+        Number of training rows, to read an integer ``n_samples``.
+    """
+
+    def __init__(self, mixup, n_rows):
+        self.mixup = mixup
+        self.fraction = n_mixed_rows(mixup.n_samples, n_rows) / n_rows
+
+    def rows_out(self, n_rows):
+        """Number of rows returned for ``n_rows`` rows given."""
+        mixed = n_mixed_rows(self.fraction, n_rows)
+        return mixed + n_rows if self.mixup.include_original else mixed
+
+    def __call__(self, X, targets, sample_weight, rng):
+        """Return ``(X, targets, sample_weight)`` of fresh mixtures of the rows."""
+        X_new, targets_new, weights_new, _, _ = mix(
+            X,
+            targets,
+            sample_weight,
+            alpha=self.mixup.alpha,
+            n_samples=self.fraction,
+            include_original=self.mixup.include_original,
+            random_state=rng,
+        )
+        weights_new *= sample_weight.sum() / weights_new.sum()
+        return X_new, targets_new.astype(targets.dtype, copy=False), weights_new
+
+
 class MixupTransformer(BaseEstimator):
     """Mixup augmentation (Zhang et al., 2018) producing soft targets.
 
@@ -272,4 +314,3 @@ class MixupTransformer(BaseEstimator):
         tags.target_tags.required = True
         tags.target_tags.multi_output = self.multilabel is not False
         return tags
-

@@ -79,7 +79,8 @@ class Workspace(NamedTuple):
     def head(self, n_samples):
         """The same buffers, for the first ``n_samples`` rows only (views)."""
         return self._replace(
-            outputs=[out[:n_samples] for out in self.outputs], ones=self.ones[:n_samples]
+            outputs=[out[:n_samples] for out in self.outputs],
+            ones=self.ones[:n_samples],
         )
 
 
@@ -231,7 +232,9 @@ class Network:
                 size = n_samples * self.layer_sizes[layer]
                 back = work.scratch[:size].reshape(n_samples, -1)
                 np.matmul(delta, coefs[layer].T, out=back)
-                activate_backward(layer_input, back, work.mask[:size].reshape(n_samples, -1))
+                activate_backward(
+                    layer_input, back, work.mask[:size].reshape(n_samples, -1)
+                )
                 delta = layer_input
         return grad_out
 

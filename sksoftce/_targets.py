@@ -26,11 +26,11 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import type_of_target
 
 
-
 def row_sum_tolerance(dtype):
     """Largest deviation of a row sum from 1 allowed for probabilities of ``dtype``."""
     dtype = np.dtype(dtype)
     return 1e-4 if dtype.kind == "f" and dtype.itemsize < 8 else 1e-6
+
 
 BINARY, MULTICLASS, MULTILABEL = "binary", "multiclass", "multilabel"
 
@@ -82,6 +82,14 @@ def _as_column_or_matrix(y):
 def _holds_labels(y):
     """Whether 1-D ``y`` holds class labels: anything but non-integral floats."""
     return y.dtype.kind != "f" or bool(np.all(np.mod(y, 1) == 0))
+
+
+def holds_hard_labels(y):
+    """Whether ``y`` is a vector (or column) of class labels, which names no classes."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    return y.ndim == 1 and _holds_labels(y)
 
 
 def _check_classes(classes, n_columns=None):

@@ -53,7 +53,7 @@ BAD_FIT_INPUTS = [
     ("zero-sample-weights", {}, X, Y_HARD, {"sample_weight": np.zeros(20)}, ValueError, "Sample weights must contain at least one non-zero"),
     ("sample-weight-length", {}, X, Y_HARD, {"sample_weight": np.ones(19)}, ValueError, r"sample_weight.shape == \(19,\)"),
     ("unknown-loss", {"loss": "mse"}, X, Y_HARD, {}, ValueError, "'loss' parameter"),
-    ("unknown-solver", {"solver": "adam"}, X, Y_HARD, {}, ValueError, "'solver' parameter"),
+    ("unknown-solver", {"solver": "rmsprop"}, X, Y_HARD, {}, ValueError, "'solver' parameter"),
     ("unknown-activation", {"activation": "gelu"}, X, Y_HARD, {}, ValueError, "'activation' parameter"),
     ("label-smoothing-1", {"label_smoothing": 1.0}, X, Y_HARD, {}, ValueError, "'label_smoothing' parameter"),
     ("label-smoothing-negative", {"label_smoothing": -0.1}, X, Y_HARD, {}, ValueError, "'label_smoothing' parameter"),
@@ -104,7 +104,8 @@ def test_bad_fit_input_raises_before_any_work(
     def must_not_run(*args, **kwargs):
         raise AssertionError("the optimizer ran on bad input")
 
-    monkeypatch.setattr("sksoftce._classifier.optimize", must_not_run)
+    monkeypatch.setattr("sksoftce._scipy_solver.optimize", must_not_run)
+    monkeypatch.setattr("sksoftce._classifier.run_epochs", must_not_run)
     clf = SoftLabelClassifier(**params)
     with pytest.raises(error, match=match):
         clf.fit(X_bad, y_bad, **fit_kwargs)

@@ -2,21 +2,28 @@
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy import stats
 from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sksoftce import MixupTransformer, SoftLabelClassifier
+from sksoftce._mixup import mix
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 X_IRIS = StandardScaler().fit_transform(X_IRIS)
 NAMES = np.array(["setosa", "versicolor", "virginica"])[Y_IRIS]
+
+
+def one_hot(y):
+    return np.eye(y.max() + 1)[y]
 
 
 def _targets(kind, rng, n):
@@ -123,35 +130,54 @@ def test_classifier_mixup_keeps_string_labels():
     assert clf.score(X_IRIS, NAMES) > 0.9
 
 
-def test_classifier_mixup_trains_on_the_mixed_data():
+def test_classifier_mixup_with_a_scipy_solver_redraws_the_mixtures():
+    # Two rounds of 5 L-BFGS-B iterations: the first on the first draw of the
+    # mixtures, the second, from where the first stopped, on a second draw.
     mixup = MixupTransformer(alpha=0.4, random_state=0)
-    with_mixup = SoftLabelClassifier(mixup=mixup, tol=1e-8).fit(X_IRIS, NAMES)
-    X_new, Y_new = MixupTransformer(alpha=0.4, random_state=0).fit_resample(X_IRIS, NAMES)
-    direct = SoftLabelClassifier(tol=1e-8).fit(X_new, Y_new)
+    with pytest.warns(ConvergenceWarning):
+        with_mixup = SoftLabelClassifier(
+            mixup=mixup, max_iter=10, mixup_redraw_every=5
+        ).fit(X_IRIS, NAMES)
+    rng = np.random.RandomState(0)
+    draws = [
+        mix(X_IRIS, one_hot(Y_IRIS), np.ones(150), alpha=0.4, n_samples=1.0,
+            include_original=False, random_state=rng)[:2]
+        for _ in range(2)
+    ]  # fmt: skip
+    assert not np.allclose(draws[0][1], draws[1][1])
+    direct = SoftLabelClassifier(max_iter=5, warm_start=True)
+    for X_mixed, Y_mixed in draws:
+        with pytest.warns(ConvergenceWarning):
+            direct.fit(X_mixed, Y_mixed)
     np.testing.assert_allclose(with_mixup.coef_, direct.coef_, rtol=1e-12, atol=1e-14)
-    plain = SoftLabelClassifier(tol=1e-8).fit(X_IRIS, NAMES)
-    assert not np.allclose(with_mixup.coef_, plain.coef_, rtol=1e-2)
+    assert with_mixup.n_iter_ == 10
     assert not hasattr(mixup, "lambdas_")  # the parameter object is left untouched
 
 
-def test_imblearn_pipeline_route_gives_the_same_model():
+def test_imblearn_pipeline_route_is_a_one_shot_resampler():
     imblearn_pipeline = pytest.importorskip("imblearn.pipeline")
     params = dict(hidden_layer_sizes=(6,), random_state=0, max_iter=300, tol=1e-6)
     classes = np.unique(NAMES)
-    route_a = SoftLabelClassifier(mixup=MixupTransformer(alpha=0.3, random_state=5), **params)
-    route_b = imblearn_pipeline.Pipeline(
+    pipeline = imblearn_pipeline.Pipeline(
         [
             ("mixup", MixupTransformer(alpha=0.3, random_state=5)),
             ("clf", SoftLabelClassifier(classes=classes, **params)),
         ]
     )
-    route_a.fit(X_IRIS, NAMES)
-    route_b.fit(X_IRIS, NAMES)
-    for a, b in zip(route_a.coefs_, route_b[-1].coefs_):
+    X_mixed, Y_mixed = MixupTransformer(alpha=0.3, random_state=5).fit_resample(
+        X_IRIS, NAMES
+    )
+    with warnings.catch_warnings():
+        # One fixed set of mixtures is memorised: the fit does not converge in 300
+        # iterations, in the pipeline and directly alike.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipeline.fit(X_IRIS, NAMES)
+        direct = SoftLabelClassifier(classes=classes, **params).fit(X_mixed, Y_mixed)
+    for a, b in zip(pipeline[-1].coefs_, direct.coefs_, strict=True):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(route_a.predict(X_IRIS), route_b.predict(X_IRIS))
     # predict and score skip the sampler: the pipeline scores the original rows.
-    assert route_b.score(X_IRIS, NAMES) == route_a.score(X_IRIS, NAMES)
+    np.testing.assert_array_equal(pipeline.predict(X_IRIS), direct.predict(X_IRIS))
+    assert pipeline.score(X_IRIS, NAMES) == direct.score(X_IRIS, NAMES)
 
 
 def test_plain_sklearn_pipeline_step_fails_loudly():

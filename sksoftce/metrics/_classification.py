@@ -95,7 +95,9 @@ def _clipped(P):
 
 
 @validate_params(_COMMON, prefer_skip_nested_validation=True)
-def soft_log_loss(y_true, y_pred, *, sample_weight=None, labels=None, multilabel="auto"):
+def soft_log_loss(
+    y_true, y_pred, *, sample_weight=None, labels=None, multilabel="auto"
+):
     """Cross-entropy of predicted probabilities against hard or soft targets.
 
     ``sum_i w_i * (-sum_k t_ik log p_ik) / sum_i w_i`` with ``p`` clipped below
@@ -130,12 +132,16 @@ def soft_log_loss(y_true, y_pred, *, sample_weight=None, labels=None, multilabel
     >>> round(soft_log_loss([[0.8, 0.2]], [[0.8, 0.2]]), 4)
     0.5004
     """
-    T, P, w, _ = _check_targets_and_proba(y_true, y_pred, sample_weight, labels, multilabel)
+    T, P, w, _ = _check_targets_and_proba(
+        y_true, y_pred, sample_weight, labels, multilabel
+    )
     return float(w @ -xlogy(T, _clipped(P)).sum(axis=1))
 
 
 @validate_params(_COMMON, prefer_skip_nested_validation=True)
-def kl_divergence(y_true, y_pred, *, sample_weight=None, labels=None, multilabel="auto"):
+def kl_divergence(
+    y_true, y_pred, *, sample_weight=None, labels=None, multilabel="auto"
+):
     """Kullback-Leibler divergence of the predictions from the targets.
 
     ``sum_i w_i * sum_k t_ik log(t_ik / p_ik) / sum_i w_i``: the log loss minus
@@ -161,7 +167,9 @@ def kl_divergence(y_true, y_pred, *, sample_weight=None, labels=None, multilabel
     >>> kl_divergence([[0.8, 0.2]], [[0.8, 0.2]])
     0.0
     """
-    T, P, w, _ = _check_targets_and_proba(y_true, y_pred, sample_weight, labels, multilabel)
+    T, P, w, _ = _check_targets_and_proba(
+        y_true, y_pred, sample_weight, labels, multilabel
+    )
     return float(w @ (xlogy(T, T) - xlogy(T, _clipped(P))).sum(axis=1))
 
 

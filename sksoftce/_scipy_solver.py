@@ -1,0 +1,336 @@
+"""The SciPy driver: ``scipy.optimize.minimize`` on an :class:`~._objective.Objective`.
+
+Full-batch solvers see one fixed data set. With mixup, :func:`minimize_redrawn` draws
+fresh mixtures every few iterations and restarts the solver from where it stopped, so
+that no solver fits one fixed set of mixtures for the whole fit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+
+import numpy as np
+from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
+
+from ._fitted_state import SolverResult
+
+#: Solvers that need Hessian-vector products, provided for linear models only.
+HESSIAN_SOLVERS = frozenset({"Newton-CG", "trust-ncg", "trust-krylov"})
+GRADIENT_SOLVERS = frozenset({"L-BFGS-B", "BFGS", "CG"})
+SOLVERS = GRADIENT_SOLVERS | HESSIAN_SOLVERS
+#: Other spellings of the SciPy methods: scikit-learn's name of L-BFGS-B.
+ALIASES = {"lbfgs": "L-BFGS-B"}
+
+# The option through which each solver reads ``tol``: a gradient tolerance where
+# the solver has one (as LogisticRegression does), the step tolerance otherwise.
+_TOL_OPTION = {
+    "L-BFGS-B": "gtol",
+    "BFGS": "gtol",
+    "CG": "gtol",
+    "trust-ncg": "gtol",
+    "trust-krylov": "gtol",
+    "Newton-CG": "xtol",
+}
+# SciPy's status when a callback raised StopIteration.
+_CALLBACK_STOP = 99
+
+
+@functools.cache
+def _other_blas():
+    """BLAS libraries loaded besides NumPy's (SciPy's wheels bring their own).
+
+    SciPy's L-BFGS-B runs its vector operations on SciPy's BLAS between two
+    evaluations of the objective, whose matrix products run on NumPy's. Each
+    OpenBLAS keeps its threads spinning for a while after a call, so with two of
+    them on two cores the objective's products lose half the machine (measured:
+    31 ms per evaluation alone, 55 ms inside L-BFGS-B). One thread suffices for
+    the solver's vector operations on ``n_params`` entries.
+    """
+    controller = ThreadpoolController()
+    blas = [
+        lib.filepath for lib in controller.lib_controllers if lib.user_api == "blas"
+    ]
+    others = [path for path in blas if "numpy" not in path]
+    return controller.select(filepath=others) if len(blas) > 1 and others else None
+
+
+#: Names of the functions behind ``minimize(method=...)``, to read the options each
+#: accepts; the trust-region methods pass theirs on to ``_minimize_trust_region``.
+_METHOD_FUNCTIONS = {
+    "L-BFGS-B": ["_minimize._minimize_lbfgsb"],
+    "BFGS": ["_minimize._minimize_bfgs"],
+    "CG": ["_minimize._minimize_cg"],
+    "Newton-CG": ["_minimize._minimize_newtoncg"],
+    "trust-ncg": ["_trustregion._minimize_trust_region"],
+    "trust-krylov": [
+        "_minimize._minimize_trust_krylov",
+        "_trustregion._minimize_trust_region",
+    ],
+}
+# Arguments of minimize itself, which the estimator sets.
+_NOT_OPTIONS = {"fun", "x0", "args", "jac", "hess", "hessp", "bounds", "constraints"}
+
+
+@functools.cache
+def _accepted_options(solver):
+    """Option names the SciPy method accepts, or None where SciPy does not tell."""
+    import importlib
+
+    names = set()
+    for path in _METHOD_FUNCTIONS[solver]:
+        module, function = path.split(".")
+        try:
+            method = getattr(
+                importlib.import_module(f"scipy.optimize.{module}"), function
+            )
+        except (ImportError, AttributeError):  # SciPy moved its private functions
+            return None
+        names.update(
+            name
+            for name, parameter in inspect.signature(method).parameters.items()
+            if parameter.kind is not parameter.VAR_KEYWORD
+        )
+    return frozenset(names - _NOT_OPTIONS)
+
+
+def check_solver_options(solver, solver_options):
+    """Raise ValueError for options that ``minimize(method=solver)`` would not take.
+
+    ``maxiter`` is ``max_iter``'s; ``callback`` is taken (see :func:`optimize`).
+    """
+    options = dict(solver_options or {})
+    if "maxiter" in options:
+        raise ValueError(
+            "solver_options must not set 'maxiter'; use the max_iter parameter."
+        )
+    callback = options.get("callback")
+    if callback is not None and not callable(callback):
+        raise ValueError(
+            f"solver_options['callback'] must be callable; got {callback!r}."
+        )
+    accepted = _accepted_options(solver)
+    unknown = sorted(set(options) - accepted) if accepted is not None else []
+    if unknown:
+        raise ValueError(
+            f"solver_options has options that solver={solver!r} does not accept: "
+            f"{unknown}; it accepts {sorted(accepted)}."
+        )
+    # Let SciPy check the values on a one-parameter quadratic, one iteration.
+    values = {k: v for k, v in options.items() if k not in _NOT_DRY_RUN}
+    if values:
+        try:
+            minimize(
+                _square,
+                np.ones(1),
+                method=solver,
+                jac=True,
+                hessp=(lambda x, p: 2.0 * p) if solver in HESSIAN_SOLVERS else None,
+                options={**values, "maxiter": 1},
+            )
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"solver_options={solver_options!r} were refused by "
+                f"scipy.optimize.minimize(method={solver!r}): {exc}"
+            ) from exc
+
+
+# Options left out of the dry run: the callback, printing, and shapes of the model.
+_NOT_DRY_RUN = {"callback", "disp", "iprint", "hess_inv0"}
+
+
+def _square(x):
+    return float(x @ x), 2.0 * x
+
+
+def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbose):
+    """Minimise ``objective`` from ``theta0`` with ``scipy.optimize.minimize``.
+
+    ``solver_options`` may hold a ``callback``: it is called after every iteration
+    with SciPy's ``intermediate_result`` and may raise ``StopIteration`` to stop.
+
+    Returns
+    -------
+    result : scipy.optimize.OptimizeResult
+        Where the solver ended on a non-finite objective or parameters, ``x`` and
+        ``fun`` are those of the last iterate where both were finite (``theta0``
+        if none was) and ``nan_recovered`` is set.
+    loss_curve : list of float
+        The objective at ``theta0``, then after every iteration.
+    """
+    options = {"maxiter": max_iter, _TOL_OPTION[solver]: tol}
+    if solver == "L-BFGS-B":  # as LogisticRegression(solver="lbfgs")
+        options.update(maxls=50, ftol=64 * np.finfo(float).eps)
+    options.update(solver_options or {})
+    user_callback = options.pop("callback", None)
+    loss_curve = []
+    last_finite = [theta0, None]  # last iterate with a finite objective, its value
+
+    def fun(theta):
+        value, gradient = objective(theta)
+        if not loss_curve:  # every solver evaluates theta0 first
+            loss_curve.append(float(value))
+            if np.isfinite(value):
+                last_finite[1] = float(value)
+        return value, gradient
+
+    def record(intermediate_result):
+        value = float(intermediate_result.fun)
+        loss_curve.append(value)
+        if np.isfinite(value) and np.all(np.isfinite(intermediate_result.x)):
+            last_finite[:] = intermediate_result.x.copy(), value
+        if verbose:
+            print(f"Iteration {len(loss_curve) - 1}, objective = {value:.8g}")
+        if user_callback is not None:
+            user_callback(intermediate_result)
+
+    hessp = objective.hessp if solver in HESSIAN_SOLVERS else None
+    other_blas = _other_blas()
+    with other_blas.limit(limits=1) if other_blas else contextlib.nullcontext():
+        result = minimize(
+            fun,
+            theta0,
+            method=solver,
+            jac=True,
+            hessp=hessp,
+            tol=None,
+            callback=record,
+            options=options,
+        )
+    if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
+        result.x, result.fun = last_finite
+        result.nan_recovered = True
+        if result.fun is None:  # the objective at theta0 was not finite either
+            raise ValueError(
+                "The objective is not finite at the initial parameters; check the "
+                "scale of X."
+            )
+    return result, loss_curve
+
+
+def _not_converged_message(solver, result, n_iter):
+    recovered = (
+        " The objective became non-finite; the model keeps the last iterate where "
+        "it was finite."
+        if result.get("nan_recovered")
+        else ""
+    )
+    return (
+        f"{solver} did not converge: {result.message} (status {result.status}, "
+        f"{n_iter} iterations).{recovered} Increase max_iter, loosen tol or scale "
+        "the data, e.g. with StandardScaler."
+    )
+
+
+def minimize_objective(
+    objective, theta0, *, solver, max_iter, tol, solver_options, verbose
+):
+    """:func:`optimize` on one fixed data set, as a :class:`SolverResult`."""
+    result, loss_curve = optimize(
+        objective,
+        theta0,
+        solver=solver,
+        max_iter=max_iter,
+        tol=tol,
+        solver_options=solver_options,
+        verbose=verbose,
+    )
+    n_iter = min(int(result.get("nit", max_iter)), max_iter)
+    converged = bool(result.success) and n_iter < max_iter
+    return SolverResult(
+        theta=result.x,
+        n_iter=n_iter,
+        loss=float(result.fun),
+        loss_curve=loss_curve,
+        converged=converged,
+        message="" if converged else _not_converged_message(solver, result, n_iter),
+        n_samples_seen=n_iter * objective.n_samples,
+        optimize_result=result,
+    )
+
+
+def minimize_redrawn(
+    objective,
+    draw_objective,
+    theta0,
+    *,
+    solver,
+    max_iter,
+    redraw_every,
+    tol,
+    n_iter_no_change,
+    solver_options,
+    verbose,
+):
+    """Minimise objectives whose data are drawn afresh every ``redraw_every`` iterations.
+
+    Each round draws a new objective (new mixtures) and runs at most
+    ``redraw_every`` iterations of the solver on it, from where the previous round
+    stopped. After every round, ``objective`` (the original rows) is evaluated: as
+    scikit-learn's MLP does with epoch losses, the fit has converged when it has not
+    improved on its best by ``tol`` for more than ``n_iter_no_change`` consecutive
+    rounds. (The drawn objectives' own values vary with the draws by more than the
+    last rounds improve them.) ``max_iter`` bounds the iterations of all rounds
+    together; a round counts at least one.
+
+    Parameters
+    ----------
+    objective : Objective
+        The objective on the original rows: what is reported and watched.
+    draw_objective : callable
+        Returns a new :class:`~._objective.Objective` on every call.
+    theta0 : ndarray of shape (n_params,)
+
+    Returns
+    -------
+    SolverResult
+        ``loss_curve`` holds ``objective`` at ``theta0``, then after every round.
+    """
+    theta = theta0
+    loss_curve = [float(objective(theta)[0])]
+    n_iter, n_samples_seen = 0, 0
+    best, no_improvement = loss_curve[0], 0
+    converged, message = False, ""
+    while n_iter < max_iter:
+        drawn = draw_objective()
+        result, _ = optimize(
+            drawn,
+            theta,
+            solver=solver,
+            max_iter=min(redraw_every, max_iter - n_iter),
+            tol=tol,
+            solver_options=solver_options,
+            verbose=verbose,
+        )
+        theta = result.x
+        round_iter = max(int(result.get("nit", 1)), 1)
+        n_iter += round_iter
+        n_samples_seen += round_iter * drawn.n_samples
+        loss_curve.append(float(objective(theta)[0]))
+        if result.get("nan_recovered") or result.status == _CALLBACK_STOP:
+            message = _not_converged_message(solver, result, n_iter)
+            break
+        no_improvement = no_improvement + 1 if loss_curve[-1] > best - tol else 0
+        best = min(best, loss_curve[-1])
+        if no_improvement > n_iter_no_change:
+            converged = True
+            break
+    else:
+        message = (
+            f"{solver} with mixtures redrawn every {redraw_every} iterations did not "
+            f"converge: the objective on the original rows still improved by more "
+            f"than tol={tol} within the last {n_iter_no_change} rounds at "
+            f"max_iter={max_iter}. Increase max_iter."
+        )
+    return SolverResult(
+        theta=theta,
+        n_iter=min(n_iter, max_iter),
+        loss=loss_curve[-1],
+        loss_curve=loss_curve,
+        converged=converged,
+        message=message,
+        n_samples_seen=n_samples_seen,
+        optimize_result=result,
+    )

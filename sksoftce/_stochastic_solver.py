@@ -168,7 +168,6 @@ class _Batches:
             objective.sample_weight,
         )
         self.rows = rows
-        self.contiguous = rows is None
         self.sparse = sp.issparse(X)
         if not self.sparse:
             self._X = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
@@ -177,12 +176,19 @@ class _Batches:
         )
         self._weights = np.empty(batch_size, dtype=self.sample_weight.dtype)
 
-    def get(self, indices):
-        """``(X, targets, sample_weight)`` of the rows ``indices`` (a slice or array)."""
-        if isinstance(indices, slice) and self.contiguous:
-            return self.X[indices], self.targets[indices], self.sample_weight[indices]
-        if isinstance(indices, slice):
-            indices = self.rows[indices]
+    def get(self, positions):
+        """``(X, targets, sample_weight)`` of the training rows at ``positions``.
+
+        ``positions`` (a slice or an array) index the training rows, which are
+        ``rows`` of the objective's data (all of them when ``rows`` is None).
+        """
+        if self.rows is None and isinstance(positions, slice):
+            return (
+                self.X[positions],
+                self.targets[positions],
+                self.sample_weight[positions],
+            )
+        indices = positions if self.rows is None else self.rows[positions]
         size = indices.shape[0]
         if self.sparse:
             X = self.X[indices]
@@ -256,14 +262,14 @@ def run_epochs(
     """
     n_rows = objective.n_samples if rows is None else rows.shape[0]
     batches = _Batches(objective, rows, batch_size)
-    order = np.arange(n_rows)
     grad = np.empty_like(theta)
     last_finite = theta.copy()
     optimizer = state.optimizer
     converged, message, n_iter, diverged = False, "", 0, False
     for _ in range(max_iter):
-        if shuffle:
-            state.rng.shuffle(order)
+        # A new permutation of all rows every epoch, so that k calls of
+        # partial_fit on the same rows take the steps of one fit of k epochs.
+        order = state.rng.permutation(n_rows) if shuffle else None
         accumulated = 0.0
         for start in range(0, n_rows, batch_size):
             stop = min(start + batch_size, n_rows)
@@ -282,7 +288,9 @@ def run_epochs(
                     theta, X, targets, weights, None, fraction
                 )
                 X, targets, weights = mixer(X, targets, weights, state.mix_rng)
-                objective.batch_loss_gradient(theta, X, targets, weights, grad, fraction)
+                objective.batch_loss_gradient(
+                    theta, X, targets, weights, grad, fraction
+                )
             accumulated += value * (stop - start)
             optimizer.update(theta, grad)
         n_iter += 1
@@ -292,6 +300,11 @@ def run_epochs(
         if verbose:
             print(f"Iteration {n_iter}, loss = {loss:.8f}")
         if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
+            if n_iter == 1:
+                raise ValueError(
+                    "The objective became non-finite in the first epoch; lower "
+                    "learning_rate_init or scale the data, e.g. with StandardScaler."
+                )
             diverged = True
             theta[...] = last_finite
             message = (
@@ -310,7 +323,14 @@ def run_epochs(
                 f"{n_iter_no_change} consecutive epochs."
             )
             if optimizer.trigger_stopping(msg, verbose):
-                converged = True
+                first = state.loss_curve[-n_iter]
+                converged = not loss > first  # a loss that grew is no convergence
+                if not converged:
+                    message = (
+                        f"The training loss grew from {first:.6g} to {loss:.6g} over "
+                        f"{n_iter} epochs: the steps are too large. Lower "
+                        "learning_rate_init or scale the data."
+                    )
                 break
             state.no_improvement_count = 0
         if incremental:
@@ -326,7 +346,7 @@ def run_epochs(
     return SolverResult(
         theta=theta,
         n_iter=n_iter,
-        loss=state.loss_curve[-1] if not diverged else np.nan,
+        loss=state.loss_curve[-2] if diverged else state.loss_curve[-1],
         loss_curve=state.loss_curve,
         converged=converged or (incremental and not diverged),
         message=message,

@@ -362,3 +362,22 @@ def test_mlp_objective_with_integer_weights_equals_repeated_rows():
     (fw, gw), (fr, gr) = weighted(theta), repeated(theta)
     assert fw == pytest.approx(fr, rel=1e-12)
     np.testing.assert_allclose(gw, gr, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("change", [{"loss": "bce"}, {"activation": "tanh"}])
+def test_prediction_reads_fitted_state_only(change):
+    X, y = load_iris(return_X_y=True)
+    clf = SoftLabelClassifier(hidden_layer_sizes=(5,), random_state=0, max_iter=500)
+    clf.fit(StandardScaler().fit_transform(X), y)
+    Xs = StandardScaler().fit_transform(X)
+    before = clf.predict_proba(Xs)
+    clf.set_params(**change)
+    np.testing.assert_array_equal(clf.predict_proba(Xs), before)
+    np.testing.assert_allclose(before.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_lbfgs_is_the_spelling_of_l_bfgs_b():
+    X, y = load_iris(return_X_y=True)
+    a = SoftLabelClassifier(solver="lbfgs", max_iter=500).fit(X, y)
+    b = SoftLabelClassifier(solver="L-BFGS-B", max_iter=500).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)

@@ -16,6 +16,7 @@ import platform
 import time
 import tracemalloc
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ import scipy.sparse as sp
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.neural_network import MLPClassifier
 
 import sksoftce
@@ -74,7 +76,9 @@ class EvaluationTimer:
         times = self.times["ours"]
 
         def timed(objective, theta):
-            if objective._proba_at is not None and np.array_equal(theta, objective._proba_at):
+            if objective._proba_at is not None and np.array_equal(
+                theta, objective._proba_at
+            ):
                 return original(objective, theta)  # a cache hit, not an evaluation
             start = time.perf_counter()
             result = original(objective, theta)
@@ -129,24 +133,29 @@ def gemm_rate(dtype, size=3000, repeats=3):
     return 2 * size**3 / np.median(times)
 
 
-def gemm_floor(n, sizes, dtype, repeats):
-    """Median time of just the matrix products of one evaluation (a lower bound).
+def gemm_floor(n, sizes, dtype, repeats, batches=1):
+    """Median time of just the matrix products of ``batches`` evaluations on ``n`` rows.
 
-    Forward ``A_l @ W_l`` for every layer, backward ``A_l.T @ D_l`` for every layer
-    and ``D_l @ W_l.T`` for every layer but the first, on preallocated buffers.
+    A lower bound. Forward ``A_l @ W_l`` for every layer, backward ``A_l.T @ D_l``
+    for every layer and ``D_l @ W_l.T`` for every layer but the first, on
+    preallocated buffers; ``batches`` > 1 repeats them as one epoch of mini-batches
+    of ``n`` rows would.
     """
     rng = np.random.default_rng(0)
     acts = [rng.standard_normal((n, s)).astype(dtype) for s in sizes]
-    weights = [rng.standard_normal((a, b)).astype(dtype) for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = [
+        rng.standard_normal((a, b)).astype(dtype) for a, b in zip(sizes[:-1], sizes[1:])
+    ]
     grads = [np.empty_like(w) for w in weights]
 
     def products():
-        for layer, w in enumerate(weights):
-            np.matmul(acts[layer], w, out=acts[layer + 1])
-        for layer in range(len(weights) - 1, -1, -1):
-            np.matmul(acts[layer].T, acts[layer + 1], out=grads[layer])
-            if layer > 0:
-                np.matmul(acts[layer + 1], weights[layer].T, out=acts[layer])
+        for _ in range(batches):
+            for layer, w in enumerate(weights):
+                np.matmul(acts[layer], w, out=acts[layer + 1])
+            for layer in range(len(weights) - 1, -1, -1):
+                np.matmul(acts[layer].T, acts[layer + 1], out=grads[layer])
+                if layer > 0:
+                    np.matmul(acts[layer + 1], weights[layer].T, out=acts[layer])
 
     with np.errstate(all="ignore"):  # the values grow over repeats; only time matters
         times = alternate({"floor": products}, repeats, warm_up=True)["floor"]
@@ -166,7 +175,9 @@ def case_linear_hard(n, repeats, tol=1e-6):
     C = 1.0
     ours = SoftLabelClassifier(alpha=1 / C, tol=tol, max_iter=1000)
     peer = LogisticRegression(C=C, tol=tol, max_iter=1000)
-    times = alternate({"ours": lambda: ours.fit(X, y), "peer": lambda: peer.fit(X, y)}, repeats)
+    times = alternate(
+        {"ours": lambda: ours.fit(X, y), "peer": lambda: peer.fit(X, y)}, repeats
+    )
     agreement = float(np.abs(ours.coef_ - peer.coef_).max() / np.abs(peer.coef_).max())
     return dict(
         case="1. linear, hard labels",
@@ -215,7 +226,9 @@ def case_linear_soft(n, repeats, tol=1e-6):
 
 def case_mlp(n, hidden, dtype, repeats, max_iter):
     X, y, _ = teacher_data(n, dtype=dtype)
-    params = dict(hidden_layer_sizes=hidden, alpha=1e-4, max_iter=max_iter, random_state=0)
+    params = dict(
+        hidden_layer_sizes=hidden, alpha=1e-4, max_iter=max_iter, random_state=0
+    )
     timer = EvaluationTimer()
     results = {}
 
@@ -266,13 +279,17 @@ def case_mlp(n, hidden, dtype, repeats, max_iter):
 def case_sparse(n, repeats, tol=1e-4):
     rng = np.random.default_rng(2)
     d, K, density = 100_000, 20, 0.0005
-    X = sp.random(n, d, density=density, format="csr", random_state=rng, data_rvs=rng.random)
+    X = sp.random(
+        n, d, density=density, format="csr", random_state=rng, data_rvs=rng.random
+    )
     W = rng.standard_normal((d, K)) * 3
     logits = X @ W
     y = (logits + rng.gumbel(size=logits.shape)).argmax(axis=1)
     ours = SoftLabelClassifier(alpha=1.0, tol=tol, max_iter=1000)
     peer = LogisticRegression(C=1.0, tol=tol, max_iter=1000)
-    times = alternate({"ours": lambda: ours.fit(X, y), "peer": lambda: peer.fit(X, y)}, repeats)
+    times = alternate(
+        {"ours": lambda: ours.fit(X, y), "peer": lambda: peer.fit(X, y)}, repeats
+    )
     agreement = float(np.abs(ours.predict_proba(X) - peer.predict_proba(X)).max())
     return dict(
         case="4. sparse text-like",
@@ -334,7 +351,9 @@ def case_efficiency(n, repeats):
     objective, theta = _objective_for(X, y, hidden)
     rate = gemm_rate(np.float64)
     times = alternate(
-        {"ours": lambda: objective(theta + 1e-9 * np.random.rand())}, repeats, warm_up=True
+        {"ours": lambda: objective(theta + 1e-9 * np.random.rand())},
+        repeats,
+        warm_up=True,
     )
     median = float(np.median(times["ours"]))
     flops = mlp_flops(n, [N_FEATURES, *hidden, N_CLASSES])
@@ -359,7 +378,9 @@ def case_mlp_memory(n, hidden):
     def fit():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            SoftLabelClassifier(hidden_layer_sizes=hidden, max_iter=5, random_state=0).fit(X, y)
+            SoftLabelClassifier(
+                hidden_layer_sizes=hidden, max_iter=5, random_state=0
+            ).fit(X, y)
 
     peak = peak_memory(fit)
     activations = n * (sum(hidden) + N_CLASSES) * X.itemsize
@@ -376,6 +397,109 @@ def case_mlp_memory(n, hidden):
     )
 
 
+def case_adam_epoch(n, dtype, repeats, hidden=(100,), batch_size=200):
+    X, y, _ = teacher_data(n, dtype=dtype)
+    classes = np.arange(N_CLASSES)
+    params = dict(
+        hidden_layer_sizes=hidden,
+        solver="adam",
+        batch_size=batch_size,
+        alpha=1e-4,
+        learning_rate_init=1e-3,
+        shuffle=True,
+        random_state=0,
+    )
+    ours = SoftLabelClassifier(loss="cce", **params)
+    peer = MLPClassifier(**params)
+    # The first call initialises (Glorot draws, optimiser state) and is not timed;
+    # every later call on all of X is exactly one epoch for both.
+    ours.partial_fit(X, y, classes=classes)
+    peer.partial_fit(X, y, classes=classes)
+    times = alternate(
+        {
+            "ours": lambda: ours.partial_fit(X, y),
+            "peer": lambda: peer.partial_fit(X, y),
+        },
+        repeats,
+    )
+    n_batches = -(-n // batch_size)
+    floor = gemm_floor(
+        batch_size, [N_FEATURES, *hidden, N_CLASSES], dtype, 5, batches=n_batches
+    )
+    floor_ratio = floor / float(np.median(times["peer"]))
+    # Same start, same objective, same optimiser, different batch orders: after the
+    # same epochs the two training log losses should be close.
+    losses = {
+        "ours": log_loss(y, ours.predict_proba(X), labels=classes),
+        "peer": log_loss(y, peer.predict_proba(X), labels=classes),
+    }
+    finite = all(np.isfinite(v) for v in losses.values())
+    spread = max(losses.values()) / min(losses.values()) if finite else np.inf
+    computes = {
+        "ours": ours.coefs_[0].dtype.name,
+        "peer": peer.coefs_[0].dtype.name,
+    }
+    epochs = repeats + 1
+    return dict(
+        case="7. adam epoch",
+        setting=f"MLP {hidden}, n={n:,}, d={N_FEATURES}, K={N_CLASSES}, "
+        f"batch_size={batch_size}, {np.dtype(dtype).name}, one partial_fit epoch",
+        peer="MLPClassifier(solver='adam')",
+        times=times,
+        target=0.5,
+        check=f"computes in {computes['ours']} vs {computes['peer']}; training log "
+        f"loss after {epochs} epochs {losses['ours']:.4f} vs {losses['peer']:.4f} "
+        f"(finite, within 10%: {spread <= 1.1}); the bare matrix products of one "
+        f"epoch ({n_batches} batches) take {1e3 * floor:.1f} ms = {floor_ratio:.3f} "
+        "x peer",
+        passed_check=finite and spread <= 1.1,
+        floor_s=floor,
+        floor_ratio=floor_ratio,
+        log_loss=losses,
+        computes_in=computes,
+    )
+
+
+def case_minibatch_memory(sizes, hidden=(100,)):
+    """Peak memory of one adam epoch beyond X, at two sizes: its growth per row."""
+    params = dict(hidden_layer_sizes=hidden, solver="adam", max_iter=1, random_state=0)
+    peaks = {"ours": [], "peer": []}
+    for n in sizes:
+        X, y, _ = teacher_data(n)
+        estimators = {
+            "ours": SoftLabelClassifier(**params),
+            "peer": MLPClassifier(**params),
+        }
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for name, estimator in estimators.items():
+                peaks[name].append(peak_memory(partial(estimator.fit, X, y)))
+    rows_added = sizes[-1] - sizes[0]
+    growth = {
+        name: (values[-1] - values[0]) / rows_added for name, values in peaks.items()
+    }
+    x_row = N_FEATURES * np.dtype(np.float64).itemsize
+    target_row = N_CLASSES * np.dtype(np.float64).itemsize
+    mib = ", ".join(f"{p / 2**20:.1f}" for p in peaks["ours"])
+    peer_mib = ", ".join(f"{p / 2**20:.1f}" for p in peaks["peer"])
+    return dict(
+        case="8. mini-batch memory",
+        setting=f"fit, adam, max_iter=1, MLP {hidden}, d={N_FEATURES}, "
+        f"K={N_CLASSES}, float64, n = " + ", ".join(f"{n:,}" for n in sizes),
+        peer=None,
+        times={},
+        target=None,
+        check=f"peak beyond X {mib} MiB; growth {growth['ours']:.0f} B/row "
+        f"= {growth['ours'] / target_row:.1f} x one (n, K) float64 row "
+        f"({target_row} B) vs X's own {x_row} B/row (below it: "
+        f"{growth['ours'] < x_row}); MLPClassifier {peer_mib} MiB, "
+        f"{growth['peer']:.0f} B/row",
+        passed_check=growth["ours"] < x_row,
+        peaks=peaks,
+        growth_bytes_per_row=growth,
+    )
+
+
 # ------------------------------------------------------------------ report
 def summarise(row):
     times = row["times"]
@@ -385,7 +509,9 @@ def summarise(row):
     met = None
     if ratio is not None and row.get("target") is not None:
         met = ratio <= row["target"]
-    return dict(row, ours_median_s=ours, peer_median_s=peer, ratio=ratio, target_met=met)
+    return dict(
+        row, ours_median_s=ours, peer_median_s=peer, ratio=ratio, target_met=met
+    )
 
 
 def machine():
@@ -419,7 +545,16 @@ def machine():
     )
 
 
-COLUMNS = ["case", "setting", "ours (ms)", "peer (ms)", "ratio", "target", "met", "check"]
+COLUMNS = [
+    "case",
+    "setting",
+    "ours (ms)",
+    "peer (ms)",
+    "ratio",
+    "target",
+    "met",
+    "check",
+]
 
 
 def machine_line(info, quick):
@@ -441,7 +576,9 @@ def table_cells(rows, emphasis="**"):
 
     cells = []
     for row in rows:
-        met = {None: "", True: "yes", False: f"{emphasis}no{emphasis}"}[row["target_met"]]
+        met = {None: "", True: "yes", False: f"{emphasis}no{emphasis}"}[
+            row["target_met"]
+        ]
         failed = f" {emphasis}(check failed){emphasis}"
         cells.append(
             [
@@ -486,7 +623,9 @@ def main(argv=None):
     for hidden in [(100,), (256, 128)]:
         for n in mlp_sizes:
             for dtype in (np.float64, np.float32):
-                case_rows, _ = case_mlp(n, hidden, dtype, 2 if quick else 3, 5 if quick else 10)
+                case_rows, _ = case_mlp(
+                    n, hidden, dtype, 2 if quick else 3, 5 if quick else 10
+                )
                 rows.extend(case_rows)
                 print(case_rows[0]["case"], case_rows[0]["setting"], flush=True)
     rows.append(case_sparse(10_000 if quick else 50_000, repeats))
@@ -494,6 +633,10 @@ def main(argv=None):
     rows.extend(case_scaling(scaling_sizes, repeats))
     rows.append(case_efficiency(30_000 if quick else 100_000, repeats))
     rows.append(case_mlp_memory(20_000 if quick else 100_000, (256, 128)))
+    for dtype in (np.float64, np.float32):
+        rows.append(case_adam_epoch(20_000, dtype, 5 if quick else 11))
+        print(rows[-1]["case"], rows[-1]["setting"], flush=True)
+    rows.append(case_minibatch_memory([20_000, 200_000]))
 
     summary = [summarise(row) for row in rows]
     info = machine()
@@ -502,7 +645,9 @@ def main(argv=None):
     markdown = to_markdown(summary, info, quick)
     (args.out / f"{stem}.md").write_text(markdown)
     (args.out / f"{stem}.json").write_text(
-        json.dumps({"machine": info, "quick": quick, "rows": summary}, indent=2, default=float)
+        json.dumps(
+            {"machine": info, "quick": quick, "rows": summary}, indent=2, default=float
+        )
     )
     print()
     print(markdown)

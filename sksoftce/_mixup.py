@@ -130,13 +130,17 @@ class MixupTransformer(BaseEstimator):
     through one of two routes:
 
     1. ``SoftLabelClassifier(mixup=MixupTransformer(...))``: the classifier mixes
-       its training data inside ``fit``, keeps ``classes_`` in the original labels
-       and exposes the parameters to searches (``clf__mixup__alpha``). Works in
-       plain scikit-learn pipelines, ``GridSearchCV`` and ``cross_validate``.
+       its training data inside ``fit``, with fresh mixtures throughout the fit
+       (every mini-batch for ``"adam"`` and ``"sgd"``, every
+       ``mixup_redraw_every`` iterations for the SciPy solvers), keeps
+       ``classes_`` in the original labels and exposes the parameters to searches
+       (``clf__mixup__alpha``). Works in plain scikit-learn pipelines,
+       ``GridSearchCV`` and ``cross_validate``.
     2. As a step of an :class:`imblearn.pipeline.Pipeline`, through
        :meth:`fit_resample`: applied when the pipeline fits, skipped when it
-       predicts or scores. The classifier after it receives 2-D targets, so pass
-       it ``classes=`` to keep the original labels.
+       predicts or scores. It is a one-shot resampler: the classifier after it
+       fits one fixed set of mixtures. The classifier receives 2-D targets, so
+       pass it ``classes=`` to keep the original labels.
 
     The transformer has no ``transform``: put in a plain scikit-learn ``Pipeline``,
     where it could not change ``y``, it makes ``fit`` raise a ``TypeError`` instead of

@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._fitted_state import all_or_nothing
+from ._fitted_state import fit_on_copy
 from ._losses import HEADS, LOSSES
 from ._mixup import MixupTransformer, TrainingMixer
 from ._networks import ACTIVATIONS, Network
@@ -52,6 +52,9 @@ from ._targets import (
 )
 from .metrics import soft_log_loss
 
+# Largest hidden layer: a layer's weights are one array, whose dimensions NumPy
+# indexes with 64-bit integers; far larger sizes overflow before any memory check.
+_MAX_LAYER_SIZE = 2**31 - 1
 # BFGS keeps a dense n_params x n_params inverse Hessian; refuse above this size.
 _BFGS_MAX_BYTES = 2 * 1024**3
 
@@ -437,12 +440,18 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
 
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        sizes = [sizes] if np.ndim(sizes) == 0 else list(np.ravel(sizes, order="K"))
         for size in sizes:
-            if not isinstance(size, Integral) or isinstance(size, bool) or size < 1:
+            if isinstance(size, np.ndarray):  # a 0-d array
+                size = size.item()
+            if (
+                not isinstance(size, Integral)
+                or isinstance(size, bool | np.bool_)
+                or not 1 <= size <= _MAX_LAYER_SIZE
+            ):
                 raise ValueError(
-                    "hidden_layer_sizes must hold positive integers; got "
-                    f"{self.hidden_layer_sizes!r}."
+                    "hidden_layer_sizes must hold integers from 1 to "
+                    f"{_MAX_LAYER_SIZE}; got {self.hidden_layer_sizes!r}."
                 )
         return [int(size) for size in sizes]
 
@@ -462,7 +471,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 "provided for linear models (hidden_layer_sizes=()) only; use one of "
                 f"{sorted(GRADIENT_SOLVERS | STOCHASTIC_SOLVERS)} for an MLP."
             )
-        check_solver_options(solver, self.solver_options)
+        check_solver_options(solver, self.solver_options, network.n_params)
         if solver == "BFGS" and 8 * network.n_params**2 > _BFGS_MAX_BYTES:
             raise ValueError(
                 f"solver='BFGS' stores a dense {network.n_params} x "
@@ -552,10 +561,31 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 sample_weight,
             )
             sample_weight = sample_weight * (encoded.probabilities @ per_class)
-        if not sample_weight.sum() > 0:
+        what = (
+            "sample_weight"
+            if self.class_weight is None
+            else ("sample_weight times class_weight")
+        )
+        if not np.all(np.isfinite(sample_weight)):
             raise ValueError(
-                "sample_weight (times class_weight) sums to zero: at least one "
-                "sample needs a positive weight."
+                f"{what} must be finite; got {sample_weight[~np.isfinite(sample_weight)][:3]!r}."
+            )
+        with np.errstate(over="ignore"):  # an infinite sum is refused below
+            total = float(sample_weight.sum())
+        if not total > 0:
+            raise ValueError(
+                f"{what} sums to zero: at least one sample needs a positive weight."
+            )
+        if not np.isfinite(total):
+            raise ValueError(
+                f"{what} sums to infinity (largest weight {float(sample_weight.max())!r}); "
+                "divide the weights by a constant, and alpha by the same constant "
+                "(the objective depends on alpha / sum(sample_weight))."
+            )
+        if not np.isfinite(self.alpha / total):
+            raise ValueError(
+                f"alpha / sum({what}) = {self.alpha!r} / {total!r} overflows; "
+                "multiply the weights by a constant, and alpha by the same constant."
             )
         return sample_weight
 
@@ -567,7 +597,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 f"batch_size={self.batch_size} is larger than the {n_rows} training "
                 "rows; it is clipped to the number of rows.",
                 UserWarning,
-                stacklevel=5,
+                stacklevel=9,  # the caller of fit (see the ConvergenceWarning)
             )
         return min(self.batch_size, n_rows)
 
@@ -621,8 +651,9 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        with all_or_nothing(self):
-            self._fit(X, y, sample_weight, incremental=False)
+        fit_on_copy(
+            self, lambda work: work._fit(X, y, sample_weight, incremental=False)
+        )
         return self
 
     @available_if(lambda self: self._check_partial_fit())
@@ -655,8 +686,12 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        with all_or_nothing(self):
-            self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        fit_on_copy(
+            self,
+            lambda work: work._fit(
+                X, y, sample_weight, incremental=True, classes=classes
+            ),
+        )
         return self
 
     def _check_partial_fit(self):
@@ -668,6 +703,14 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         return True
 
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        # Underflow to 0 (exp of very negative logits) is harmless here; let
+        # np.errstate(all="raise") around a fit raise for everything else.
+        with np.errstate(under="ignore"):
+            self._fit_data(
+                X, y, sample_weight, incremental=incremental, classes=classes
+            )
+
+    def _fit_data(self, X, y, sample_weight, *, incremental, classes):
         solver = self._solver_name()
         if incremental and self.early_stopping:
             raise ValueError(
@@ -713,7 +756,9 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 X, targets, sample_weight, network, head, theta0, rng, solver
             )
         if not result.converged:
-            warnings.warn(result.message, ConvergenceWarning, stacklevel=4)
+            # The caller of fit: past _fit_data, _fit, fit_on_copy and its lambda,
+            # fit and _fit_context's wrapper.
+            warnings.warn(result.message, ConvergenceWarning, stacklevel=7)
         coefs, intercepts = network.unpack(result.theta.astype(X.dtype))
 
         # Everything is computed: publish the fitted state in one go.
@@ -906,7 +951,15 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             self.hidden_activation_,
         )
         theta = network.pack(self.coefs_, self.intercepts_, dtype=self.coefs_[0].dtype)
-        return network.forward(X, theta)
+        with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+            logits = network.forward(X, theta)
+        if not np.all(np.isfinite(logits)):
+            raise ValueError(
+                f"The model's logits overflow {theta.dtype} for this X (largest "
+                f"absolute value {float(abs(X).max())!r}); scale X as the training "
+                "data were scaled."
+            )
+        return logits
 
     def _is_binary_cce(self):
         return self.out_activation_ == "softmax" and self.n_outputs_ == 2
@@ -928,7 +981,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         logits = self._logits(X)
         if self._is_binary_cce():
             return logits[:, 1] - logits[:, 0]
-        if self.n_outputs_ == 1:
+        if self.n_outputs_ == 1 and self.target_type_ != MULTILABEL:
             return logits[:, 0]
         return logits
 
@@ -966,7 +1019,8 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             independent marginals for multi-label targets, and the sigmoids
             normalised to sum to 1 for multiclass targets (as one-vs-rest does).
         """
-        return np.exp(self.predict_log_proba(X))
+        log_proba = self._log_proba(X)
+        return np.exp(log_proba).astype(self.coefs_[0].dtype, copy=False)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably from the logits.
@@ -979,8 +1033,17 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        logits = self._logits(X)
-        return HEADS[self.out_activation_].predict_log_proba(logits, self.target_type_)
+        return self._log_proba(X).astype(self.coefs_[0].dtype, copy=False)
+
+    def _log_proba(self, X):
+        """Log-probabilities in float64, whatever the model's dtype: the
+        normalisation of float32 logits of large magnitude would otherwise leave
+        rows that miss 1 by up to 1e-3."""
+        logits = self._logits(X).astype(np.float64, copy=False)
+        with np.errstate(under="ignore"):
+            return HEADS[self.out_activation_].predict_log_proba(
+                logits, self.target_type_
+            )
 
     def score(self, X, y, sample_weight=None):
         """Accuracy against hard or soft targets.
@@ -1015,7 +1078,11 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             )
         weights, bias = self.coefs_[0].T, self.intercepts_[0]
         if self._is_binary_cce():
-            return weights[1:] - weights[:1], bias[1:] - bias[:1]
+            # A difference of the two softmax units: a new array, which writes
+            # could not reach the model through, so it is read-only.
+            coef, intercept = weights[1:] - weights[:1], bias[1:] - bias[:1]
+            coef.flags.writeable = intercept.flags.writeable = False
+            return coef, intercept
         return weights, bias
 
     @property

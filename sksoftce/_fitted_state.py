@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,30 @@ def all_or_nothing(estimator):
             delattr(estimator, name)
         vars(estimator).update(saved)
         raise
+
+
+def fit_on_copy(estimator, fit):
+    """Run ``fit(work)`` on a shallow copy of ``estimator``; publish it if it completes.
+
+    Nothing is written to ``estimator`` while ``fit`` runs: another thread keeps
+    predicting with (or deep-copying) the previous fitted state, and a fit that
+    raises, or is interrupted, leaves the estimator exactly as it was, also when
+    another thread published a fit meanwhile. The new fitted state replaces the old
+    one in a single ``dict.update`` (atomic for other Python threads); attributes
+    of the old state that the new one lacks are removed after it.
+
+    Returns
+    -------
+    What ``fit(work)`` returned.
+    """
+    work = copy.copy(estimator)
+    result = fit(work)
+    new = _fitted_attributes(work)
+    stale = set(_fitted_attributes(estimator)) - set(new)
+    vars(estimator).update(new)
+    for name in stale:
+        vars(estimator).pop(name, None)
+    return result
 
 
 @dataclass

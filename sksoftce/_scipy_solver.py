@@ -7,12 +7,13 @@ that no solver fits one fixed set of mixtures for the whole fit.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
+import threading
+from numbers import Integral
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 from threadpoolctl import ThreadpoolController
 
 from ._fitted_state import SolverResult
@@ -36,6 +37,12 @@ _TOL_OPTION = {
 }
 # SciPy's status when a callback raised StopIteration.
 _CALLBACK_STOP = 99
+# Our status when the inner loop of a Hessian solver was stopped.
+_INNER_LOOP_LOST = -1
+
+
+class _InnerLoopLost(Exception):
+    """Raised by the Hessian product to stop an inner loop that does not converge."""
 
 
 @functools.cache
@@ -55,6 +62,39 @@ def _other_blas():
     ]
     others = [path for path in blas if "numpy" not in path]
     return controller.select(filepath=others) if len(blas) > 1 and others else None
+
+
+class _OtherBlasLimit:
+    """One thread for the other BLAS while any fit in the process is inside SciPy.
+
+    threadpoolctl's ``limit`` context restores the limits it found on entry, which
+    is wrong when fits in several threads overlap: the last to leave would restore
+    the limit of 1 set by another. A count shared by all threads sets the limit
+    when the first fit enters and restores the original limits when the last one
+    leaves.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._users = 0
+        self._limiter = None
+
+    def __enter__(self):
+        with self._lock:
+            if self._users == 0:
+                other_blas = _other_blas()
+                self._limiter = other_blas.limit(limits=1) if other_blas else None
+            self._users += 1
+
+    def __exit__(self, *exc_info):
+        with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._limiter is not None:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+
+_ONE_THREAD_FOR_OTHER_BLAS = _OtherBlasLimit()
 
 
 #: Names of the functions behind ``minimize(method=...)``, to read the options each
@@ -96,10 +136,14 @@ def _accepted_options(solver):
     return frozenset(names - _NOT_OPTIONS)
 
 
-def check_solver_options(solver, solver_options):
+def check_solver_options(solver, solver_options, n_params):
     """Raise ValueError for options that ``minimize(method=solver)`` would not take.
 
-    ``maxiter`` is ``max_iter``'s; ``callback`` is taken (see :func:`optimize`).
+    ``maxiter`` is ``max_iter``'s; ``callback`` is taken (see :func:`optimize`) and
+    must accept SciPy's one argument; ``hess_inv0`` must be ``n_params`` square;
+    L-BFGS-B's ``maxcor`` must be a positive integer (SciPy accepts 0 and returns
+    the initial parameters). Other values are tried by SciPy itself on a
+    one-parameter quadratic: whatever it raises is reported as a ValueError.
     """
     options = dict(solver_options or {})
     if "maxiter" in options:
@@ -107,16 +151,28 @@ def check_solver_options(solver, solver_options):
             "solver_options must not set 'maxiter'; use the max_iter parameter."
         )
     callback = options.get("callback")
-    if callback is not None and not callable(callback):
-        raise ValueError(
-            f"solver_options['callback'] must be callable; got {callback!r}."
-        )
+    if callback is not None:
+        _check_callback(callback)
     accepted = _accepted_options(solver)
     unknown = sorted(set(options) - accepted) if accepted is not None else []
     if unknown:
         raise ValueError(
             f"solver_options has options that solver={solver!r} does not accept: "
             f"{unknown}; it accepts {sorted(accepted)}."
+        )
+    if "hess_inv0" in options:
+        shape = np.shape(options["hess_inv0"])
+        if shape != (n_params, n_params):
+            raise ValueError(
+                f"solver_options['hess_inv0'] must have shape ({n_params}, "
+                f"{n_params}) for this model's {n_params} parameters; got {shape}."
+            )
+    maxcor = options.get("maxcor")
+    if maxcor is not None and (
+        not isinstance(maxcor, Integral) or isinstance(maxcor, bool) or maxcor < 1
+    ):
+        raise ValueError(
+            f"solver_options['maxcor'] must be a positive integer; got {maxcor!r}."
         )
     # Let SciPy check the values on a one-parameter quadratic, one iteration.
     values = {k: v for k, v in options.items() if k not in _NOT_DRY_RUN}
@@ -130,11 +186,30 @@ def check_solver_options(solver, solver_options):
                 hessp=(lambda x, p: 2.0 * p) if solver in HESSIAN_SOLVERS else None,
                 options={**values, "maxiter": 1},
             )
-        except (ValueError, TypeError) as exc:
+        except Exception as exc:  # SciPy raises bare Exception, OverflowError, ...
             raise ValueError(
                 f"solver_options={solver_options!r} were refused by "
-                f"scipy.optimize.minimize(method={solver!r}): {exc}"
+                f"scipy.optimize.minimize(method={solver!r}): "
+                f"{type(exc).__name__}: {exc}"
             ) from exc
+
+
+def _check_callback(callback):
+    if not callable(callback):
+        raise ValueError(
+            f"solver_options['callback'] must be callable; got {callback!r}."
+        )
+    try:
+        signature = inspect.signature(callback)
+    except (TypeError, ValueError):  # a builtin without a signature: trust it
+        return
+    try:
+        signature.bind(object())
+    except TypeError as exc:
+        raise ValueError(
+            "solver_options['callback'] must accept one argument, SciPy's "
+            f"intermediate_result; {callback!r} does not: {exc}."
+        ) from exc
 
 
 # Options left out of the dry run: the callback, printing, and shapes of the model.
@@ -186,18 +261,53 @@ def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbos
         if user_callback is not None:
             user_callback(intermediate_result)
 
-    hessp = objective.hessp if solver in HESSIAN_SOLVERS else None
-    other_blas = _other_blas()
-    with other_blas.limit(limits=1) if other_blas else contextlib.nullcontext():
-        result = minimize(
-            fun,
-            theta0,
-            method=solver,
-            jac=True,
-            hessp=hessp,
-            tol=None,
-            callback=record,
-            options=options,
+    hessp = None
+    if solver in HESSIAN_SOLVERS:
+        # trust-ncg's inner conjugate-gradient loop has no iteration limit in
+        # SciPy; on badly scaled data it never reaches its tolerance (X * 1e100
+        # never returned). In exact arithmetic CG ends within n_params steps;
+        # 20 * n_params products between two iterations, as Newton-CG allows,
+        # means it is lost.
+        limit = 20 * max(theta0.shape[0], 1) + 20
+        products = [0]
+
+        def hessp(theta, direction):
+            products[0] += 1
+            if products[0] > limit:
+                raise _InnerLoopLost(limit)
+            return objective.hessp(theta, direction)
+
+        counted_record = record
+
+        def record(intermediate_result):
+            products[0] = 0
+            counted_record(intermediate_result)
+
+    try:
+        # Overflow inside SciPy's own vector algebra shows up as non-finite
+        # iterates, which are handled below and reported in the warning.
+        with _ONE_THREAD_FOR_OTHER_BLAS, np.errstate(over="ignore", invalid="ignore"):
+            result = minimize(
+                fun,
+                theta0,
+                method=solver,
+                jac=True,
+                hessp=hessp,
+                tol=None,
+                callback=record,
+                options=options,
+            )
+    except _InnerLoopLost as exc:
+        result = OptimizeResult(
+            x=last_finite[0],
+            fun=np.nan if last_finite[1] is None else last_finite[1],
+            success=False,
+            status=_INNER_LOOP_LOST,
+            message=(
+                f"the inner conjugate-gradient loop ran {exc.args[0]} Hessian "
+                "products without converging (badly scaled data?)"
+            ),
+            nit=len(loss_curve) - 1,
         )
     if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
         result.x, result.fun = last_finite
@@ -309,7 +419,10 @@ def minimize_redrawn(
         n_iter += round_iter
         n_samples_seen += round_iter * drawn.n_samples
         loss_curve.append(float(objective(theta)[0]))
-        if result.get("nan_recovered") or result.status == _CALLBACK_STOP:
+        if result.get("nan_recovered") or result.status in (
+            _CALLBACK_STOP,
+            _INNER_LOOP_LOST,
+        ):
             message = _not_converged_message(solver, result, n_iter)
             break
         no_improvement = no_improvement + 1 if loss_curve[-1] > best - tol else 0

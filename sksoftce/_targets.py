@@ -56,8 +56,12 @@ class EncodedTargets:
     target_type: str
 
 
-def _as_column_or_matrix(y):
-    """Return ``y`` as an ndarray of ndim 1 or 2 (a column vector becomes 1-D)."""
+def _as_column_or_matrix(y, keep_column=False):
+    """Return ``y`` as an ndarray of ndim 1 or 2.
+
+    A column vector becomes 1-D (with scikit-learn's warning) unless
+    ``keep_column``: multi-label targets with a single label.
+    """
     if sp.issparse(y):
         y = y.toarray()
     y = np.asarray(y)
@@ -66,7 +70,7 @@ def _as_column_or_matrix(y):
             f"y must be 1-D (labels or positive-class probabilities) or 2-D "
             f"(n_samples, n_classes); got an array of shape {y.shape}."
         )
-    if y.ndim == 2 and y.shape[1] == 1:
+    if y.ndim == 2 and y.shape[1] == 1 and not keep_column:
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please "
             "change the shape of y to (n_samples,), for example using ravel().",
@@ -96,7 +100,17 @@ def _check_classes(classes, n_columns=None):
     """Validate the ``classes`` parameter; return it as a 1-D array or None."""
     if classes is None:
         return None
-    classes = np.asarray(classes)
+    values = list(classes) if isinstance(classes, (list, tuple)) else None
+    if values and any(isinstance(v, str) for v in values):
+        if not all(isinstance(v, str) for v in values):
+            raise ValueError(
+                f"classes mixes strings with other types: {classes!r}; give the "
+                "labels in one type, as they appear in y."
+            )
+    try:
+        classes = np.asarray(classes)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"classes cannot be read as an array: {classes!r}.") from exc
     if classes.ndim != 1 or classes.shape[0] < 2:
         raise ValueError(
             f"classes must be a 1-D sequence of at least 2 class names; got "
@@ -104,7 +118,14 @@ def _check_classes(classes, n_columns=None):
         )
     if classes.dtype.kind in "fc" and not np.all(np.isfinite(classes)):
         raise ValueError(f"classes must not contain NaN or infinity; got {classes!r}.")
-    if np.unique(classes).shape[0] != classes.shape[0]:
+    try:
+        n_unique = np.unique(classes).shape[0]
+    except TypeError as exc:
+        raise ValueError(
+            f"classes must be labels that can be sorted and compared (numbers or "
+            f"strings); got {classes!r}."
+        ) from exc
+    if n_unique != classes.shape[0]:
         raise ValueError(f"classes must not contain duplicates; got {classes!r}.")
     if n_columns is not None and classes.shape[0] != n_columns:
         raise ValueError(
@@ -152,8 +173,8 @@ def _check_unit_interval(y, what):
     low, high = y.min(), y.max()
     if low < 0 or high > 1:
         raise ValueError(
-            f"{what} must be probabilities in [0, 1]; got values from {low:g} "
-            f"to {high:g}."
+            f"{what} must be probabilities in [0, 1]; got values from "
+            f"{float(low)!r} to {float(high)!r}."
         )
 
 
@@ -175,7 +196,9 @@ def encode_targets(y, *, classes=None, multilabel="auto"):
     -------
     EncodedTargets
     """
-    y = _as_column_or_matrix(y)
+    if not isinstance(multilabel, str):  # np.True_ and 1/0 mean True and False
+        multilabel = bool(multilabel)
+    y = _as_column_or_matrix(y, keep_column=multilabel is True)
     if y.shape[0] == 0:
         raise ValueError("y is empty: at least one sample is required.")
     if y.ndim == 1:
@@ -188,8 +211,18 @@ def encode_targets(y, *, classes=None, multilabel="auto"):
     return _encode_2d(y, _check_classes(classes, y.shape[1]), multilabel)
 
 
+def _names_other_labels(y, classes):
+    """Whether ``classes`` names 2 classes and the values of float ``y`` are not among
+    them: then 0/1 floats are probabilities of ``classes[1]``, not labels."""
+    if classes is None or classes.shape[0] != 2 or y.dtype.kind != "f":
+        return False
+    if y.min() < 0 or y.max() > 1:
+        return False
+    return not set(np.unique(y).tolist()) <= set(classes.tolist())
+
+
 def _encode_1d(y, classes):
-    if _holds_labels(y):
+    if _holds_labels(y) and not _names_other_labels(y, classes):
         kind = type_of_target(y, input_name="y")
         if kind not in ("binary", "multiclass"):
             raise ValueError(
@@ -202,8 +235,9 @@ def _encode_1d(y, classes):
     if y.min() < 0 or y.max() > 1:
         raise ValueError(
             "Unknown label type: y holds continuous values outside [0, 1] (from "
-            f"{y.min():g} to {y.max():g}). 1-D float targets must be class labels "
-            "(integral values) or probabilities of the positive class in [0, 1]."
+            f"{float(y.min())!r} to {float(y.max())!r}). 1-D float targets must be "
+            "class labels (integral values) or probabilities of the positive class "
+            "in [0, 1]."
         )
     if classes is not None and classes.shape[0] != 2:
         raise ValueError(
@@ -226,6 +260,11 @@ def _encode_2d(y, classes, multilabel):
             ) from exc
     atol = row_sum_tolerance(y.dtype)
     y = np.asarray(y, dtype=np.float64)
+    if not np.all(np.isfinite(y)):
+        raise ValueError(
+            "2-D targets y contain NaN or infinity (or entries such as None or "
+            "'nan' that read as NaN)."
+        )
     _check_unit_interval(y, "2-D targets y")
     row_sums = y.sum(axis=1)
     rows_are_distributions = bool(np.all(np.abs(row_sums - 1.0) <= atol))
@@ -234,8 +273,9 @@ def _encode_2d(y, classes, multilabel):
     elif not multilabel and not rows_are_distributions:
         raise ValueError(
             "multilabel=False reads 2-D y as class probabilities, so every row must "
-            f"sum to 1 (within {atol:g}); row sums range from {row_sums.min():g} to "
-            f"{row_sums.max():g}. Set multilabel=True for multi-label targets."
+            f"sum to 1 (within {atol:g}); row sums range from "
+            f"{float(row_sums.min())!r} to {float(row_sums.max())!r}. Set "
+            "multilabel=True for multi-label targets."
         )
     classes = np.arange(y.shape[1]) if classes is None else classes
     if multilabel:
@@ -266,7 +306,7 @@ def hard_targets(y, classes, *, multilabel=False):
     ndarray of shape (n_samples,) or (n_samples, K)
     """
     y = _as_column_or_matrix(y)
-    if y.ndim == 1 and _holds_labels(y):
+    if y.ndim == 1 and _holds_labels(y) and not _names_other_labels(y, classes):
         return y
     encoded = encode_targets(y, classes=classes, multilabel=multilabel)
     if multilabel:

@@ -52,6 +52,8 @@ class CategoricalCrossEntropy:
     def output_targets(probabilities, target_type, label_smoothing=0.0):
         """Targets of the outputs: the class probabilities, smoothed towards 1/K."""
         eps = label_smoothing
+        if eps == 0:
+            return probabilities
         return probabilities * (1.0 - eps) + eps / probabilities.shape[1]
 
     @staticmethod
@@ -116,6 +118,8 @@ class BinaryCrossEntropy:
         if target_type == BINARY:
             probabilities = probabilities[:, 1:]
         eps = label_smoothing
+        if eps == 0:
+            return probabilities
         return probabilities * (1.0 - eps) + eps / 2.0
 
     @staticmethod

@@ -62,8 +62,11 @@ class Objective:
         self.n_samples = n_samples
         self.sw_sum = float(np.sum(sample_weight, dtype=np.float64))
         self.l2 = float(alpha) / self.sw_sum
-        # (n, m) arrays in Fortran order, as the logits (see Network.allocate).
-        self.targets = np.asarray(targets, dtype=dtype, order="F")
+        # Full-data evaluations slice blocks of rows of the targets next to the
+        # logits, which are in Fortran order (see Network.allocate): keep them
+        # alike. Mini-batches gather rows, which needs no copy of the targets.
+        order = "F" if max_batch_rows is None else None
+        self.targets = np.asarray(targets, dtype=dtype, order=order)
         self.sample_weight = np.asarray(sample_weight, dtype=dtype)
         self.weights = np.asarray(
             np.asarray(sample_weight, dtype=np.float64) / self.sw_sum, dtype=dtype

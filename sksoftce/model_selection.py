@@ -2,8 +2,9 @@
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_array
 
-from ._targets import _as_column_or_matrix, _holds_labels
+from ._targets import _as_column_or_matrix, _holds_labels, encode_targets
 
 
 class SoftStratifiedKFold(StratifiedKFold):
@@ -15,6 +16,8 @@ class SoftStratifiedKFold(StratifiedKFold):
     stratified as by :class:`~sklearn.model_selection.StratifiedKFold`; 1-D soft
     binary targets on ``p > 0.5``; 2-D targets (class probabilities or
     multi-label marginals) on their column of highest value (the first on ties).
+    Any other ``y`` (NaN, infinity, continuous values outside [0, 1]) raises a
+    ``ValueError`` before the first split.
 
     Parameters
     ----------
@@ -43,8 +46,9 @@ class SoftStratifiedKFold(StratifiedKFold):
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
-            Hard labels, positive-class probabilities, class probabilities or
-            multi-label marginals.
+            Hard labels, positive-class probabilities in [0, 1], class
+            probabilities or multi-label marginals, as
+            :class:`~sksoftce.SoftLabelClassifier` accepts them.
         groups : None
             Ignored.
 
@@ -57,7 +61,18 @@ class SoftStratifiedKFold(StratifiedKFold):
 
 
 def _strata(y):
+    """The class each sample is stratified on; ValueError for y that is no target."""
     y = _as_column_or_matrix(y)
+    if y.ndim == 1 and y.dtype.kind != "f":
+        return y  # hard labels: StratifiedKFold checks them
+    try:
+        # Finite first: NaN would pass as a soft target, and as no label either.
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if y.ndim == 1 and _holds_labels(y):
+            return y  # integral floats are labels
+        encode_targets(y)  # soft targets: probabilities, rows or marginals in [0, 1]
+    except ValueError as exc:
+        raise ValueError(f"SoftStratifiedKFold cannot stratify y: {exc}") from exc
     if y.ndim == 2:
-        return np.argmax(np.asarray(y, dtype=float), axis=1)
-    return y if _holds_labels(y) else (y > 0.5).astype(int)
+        return np.argmax(y, axis=1)
+    return (y > 0.5).astype(int)

@@ -50,7 +50,8 @@ def test_hand_checked_single_label_values():
     T = np.array([[0.5, 0.5, 0.0], [0.0, 0.2, 0.8]])
     P = np.array([[0.25, 0.5, 0.25], [0.1, 0.1, 0.8]])
     w = np.array([1.0, 3.0])
-    # log loss rows: -(.5 ln .25 + .5 ln .5) = 1.0397208; -(.2 ln .1 + .8 ln .8) = 0.6390319
+    # log loss rows: -(.5 ln .25 + .5 ln .5) = 1.0397208;
+    #                -(.2 ln .1 + .8 ln .8) = 0.6390319
     assert soft_log_loss(T, P, sample_weight=w) == pytest.approx(
         (1.0397208 + 3 * 0.6390319) / 4, rel=1e-6
     )
@@ -59,7 +60,9 @@ def test_hand_checked_single_label_values():
         ((1.0397208 - 0.6931472) + 3 * (0.6390319 - 0.5004024)) / 4, rel=1e-6
     )
     # Brier rows: .0625 + 0 + .0625 = 0.125; .01 + .01 + 0 = 0.02
-    assert soft_brier_score(T, P, sample_weight=w) == pytest.approx((0.125 + 3 * 0.02) / 4)
+    assert soft_brier_score(T, P, sample_weight=w) == pytest.approx(
+        (0.125 + 3 * 0.02) / 4
+    )
     # argmax: T row 0 ties at class 0 (first), P row 0 says class 1: wrong; row 1 right
     assert soft_accuracy_score(T, P, sample_weight=w) == pytest.approx(0.75)
 
@@ -70,7 +73,9 @@ def test_hand_checked_multilabel_values():
     # label 0: t = 1, 1 and p = .8, .6; label 1: t = 0, 1 and p = .4, .3
     per_label = [-(np.log(0.8) + np.log(0.6)) / 2, -(np.log(0.6) + np.log(0.3)) / 2]
     assert soft_log_loss(T, P) == pytest.approx(np.mean(per_label), rel=1e-12)
-    assert kl_divergence(T, P) == pytest.approx(np.mean(per_label), rel=1e-12)  # H(T) = 0
+    assert kl_divergence(T, P) == pytest.approx(
+        np.mean(per_label), rel=1e-12
+    )  # H(T) = 0
     # Brier per label: (.04 + .16)/2 = .1, (.16 + .49)/2 = .325
     assert soft_brier_score(T, P) == pytest.approx((0.1 + 0.325) / 2)
     # subset accuracy: row 0 predicts [1, 0] (right), row 1 [1, 0] (wrong)
@@ -98,11 +103,17 @@ def _reference_ece(T, P, w, n_bins, strategy):
         edges = np.quantile(conf, np.linspace(0, 1, n_bins + 1))
         edges[0] = -np.inf
     total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        inside = (conf > lo) & (conf <= hi) if strategy == "uniform" or lo > -np.inf else conf <= hi
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        inside = (
+            (conf > lo) & (conf <= hi)
+            if strategy == "uniform" or lo > -np.inf
+            else conf <= hi
+        )
         if inside.any():
             wb = w[inside]
-            gap = np.average(right[inside], weights=wb) - np.average(conf[inside], weights=wb)
+            gap = np.average(right[inside], weights=wb) - np.average(
+                conf[inside], weights=wb
+            )
             total += wb.sum() / w.sum() * abs(gap)
     return total
 
@@ -112,9 +123,15 @@ def test_metrics_match_direct_computation_on_random_cases(seed):
     rng = np.random.default_rng(seed)
     T, P, w = _random_case(rng)
     W = w / w.sum()
-    assert soft_log_loss(T, P, sample_weight=w) == pytest.approx(W @ -(T * np.log(P)).sum(1))
-    assert kl_divergence(T, P, sample_weight=w) == pytest.approx(W @ (T * np.log(T / P)).sum(1))
-    assert soft_brier_score(T, P, sample_weight=w) == pytest.approx(W @ ((P - T) ** 2).sum(1))
+    assert soft_log_loss(T, P, sample_weight=w) == pytest.approx(
+        W @ -(T * np.log(P)).sum(1)
+    )
+    assert kl_divergence(T, P, sample_weight=w) == pytest.approx(
+        W @ (T * np.log(T / P)).sum(1)
+    )
+    assert soft_brier_score(T, P, sample_weight=w) == pytest.approx(
+        W @ ((P - T) ** 2).sum(1)
+    )
     assert soft_accuracy_score(T, P, sample_weight=w) == pytest.approx(
         W @ (P.argmax(1) == T.argmax(1))
     )
@@ -130,9 +147,16 @@ def test_multilabel_metrics_are_per_label_averages(seed):
     T = rng.uniform(size=(40, 3))
     P = rng.uniform(0.01, 0.99, size=(40, 3))
     w = rng.uniform(0.5, 2, size=40)
-    for metric in [soft_log_loss, kl_divergence, soft_brier_score, expected_calibration_error]:
+    for metric in [
+        soft_log_loss,
+        kl_divergence,
+        soft_brier_score,
+        expected_calibration_error,
+    ]:
         per_label = [metric(T[:, k], P[:, k], sample_weight=w) for k in range(3)]
-        assert metric(T, P, sample_weight=w) == pytest.approx(np.mean(per_label), rel=1e-12)
+        assert metric(T, P, sample_weight=w) == pytest.approx(
+            np.mean(per_label), rel=1e-12
+        )
 
 
 # ------------------------------------------------------ against scikit-learn
@@ -147,9 +171,13 @@ def test_soft_log_loss_equals_sklearn_log_loss_on_hard_labels(K):
     assert soft_log_loss(y, P, sample_weight=w) == pytest.approx(
         log_loss(y, P, sample_weight=w), rel=1e-12
     )
-    assert soft_log_loss(y, P, labels=labels) == pytest.approx(log_loss(y, P, labels=labels), rel=1e-12)
+    assert soft_log_loss(y, P, labels=labels) == pytest.approx(
+        log_loss(y, P, labels=labels), rel=1e-12
+    )
     if K == 2:
-        assert soft_log_loss(y, P[:, 1]) == pytest.approx(log_loss(y, P[:, 1]), rel=1e-12)
+        assert soft_log_loss(y, P[:, 1]) == pytest.approx(
+            log_loss(y, P[:, 1]), rel=1e-12
+        )
 
 
 @pytest.mark.parametrize("K", [2, 4])
@@ -157,7 +185,9 @@ def test_brier_and_accuracy_match_sklearn_on_hard_labels(K):
     rng = np.random.default_rng(K)
     y = rng.integers(K, size=80)
     P = rng.dirichlet(np.ones(K), size=80)
-    assert soft_brier_score(y, P) == pytest.approx(brier_score_loss(y, P if K > 2 else P[:, 1]))
+    assert soft_brier_score(y, P) == pytest.approx(
+        brier_score_loss(y, P if K > 2 else P[:, 1])
+    )
     assert soft_accuracy_score(y, P) == pytest.approx(accuracy_score(y, P.argmax(1)))
 
 
@@ -213,28 +243,45 @@ def test_scorers_equal_the_metrics_on_the_same_folds(targets):
     }
     scoring = {name: get_scorer(name) for name in metrics}
     estimator = SoftLabelClassifier(loss="bce")
-    search = GridSearchCV(estimator, {"alpha": [0.5]}, cv=cv, scoring=scoring, refit=False)
+    search = GridSearchCV(
+        estimator, {"alpha": [0.5]}, cv=cv, scoring=scoring, refit=False
+    )
     search.fit(X_IRIS, y)
     for k, (train, test) in enumerate(cv):
         fitted = clone(estimator).set_params(alpha=0.5).fit(X_IRIS[train], y[train])
         proba = fitted.predict_proba(X_IRIS[test])
         for name, (metric, sign) in metrics.items():
             expected = sign * metric(y[test], proba)
-            assert search.cv_results_[f"split{k}_test_{name}"][0] == pytest.approx(expected)
+            assert search.cv_results_[f"split{k}_test_{name}"][0] == pytest.approx(
+                expected
+            )
 
 
 def test_scorer_aligns_columns_when_a_fold_lacks_a_class():
-    test_fold = np.where(Y_IRIS == 2, -1, np.arange(150) % 2)  # class 2 only in training
+    test_fold = np.where(
+        Y_IRIS == 2, -1, np.arange(150) % 2
+    )  # class 2 only in training
     cv = PredefinedSplit(test_fold)
     result = cross_validate(
-        SoftLabelClassifier(), X_IRIS, Y_IRIS, cv=cv,
-        scoring={"ll": get_scorer("neg_soft_log_loss"), "acc": get_scorer("soft_accuracy")},
+        SoftLabelClassifier(),
+        X_IRIS,
+        Y_IRIS,
+        cv=cv,
+        scoring={
+            "ll": get_scorer("neg_soft_log_loss"),
+            "acc": get_scorer("soft_accuracy"),
+        },
     )
     for k, (train, test) in enumerate(cv.split()):
         fitted = SoftLabelClassifier().fit(X_IRIS[train], Y_IRIS[train])
-        expected = soft_log_loss(Y_IRIS[test], fitted.predict_proba(X_IRIS[test]), labels=[0, 1, 2])
+        expected = soft_log_loss(
+            Y_IRIS[test], fitted.predict_proba(X_IRIS[test]), labels=[0, 1, 2]
+        )
         assert result["test_ll"][k] == pytest.approx(-expected)
-        assert np.isfinite(result["test_acc"][k])
+        accuracy = soft_accuracy_score(
+            Y_IRIS[test], fitted.predict_proba(X_IRIS[test]), labels=[0, 1, 2]
+        )
+        assert result["test_acc"][k] == pytest.approx(accuracy)
 
 
 def test_scorers_with_string_labels_and_sample_weight():
@@ -250,26 +297,53 @@ def test_scorers_with_string_labels_and_sample_weight():
 def test_scoring_alone_in_a_dict_and_in_a_list():
     y = _soft_iris()
     cv = SoftStratifiedKFold(3, shuffle=True, random_state=0)
-    alone = cross_validate(SoftLabelClassifier(), X_IRIS, y, cv=cv, scoring=get_scorer("soft_accuracy"))
+    alone = cross_validate(
+        SoftLabelClassifier(), X_IRIS, y, cv=cv, scoring=get_scorer("soft_accuracy")
+    )
     as_dict = cross_validate(
-        SoftLabelClassifier(), X_IRIS, y, cv=cv, scoring={"acc": get_scorer("soft_accuracy")}
+        SoftLabelClassifier(),
+        X_IRIS,
+        y,
+        cv=cv,
+        scoring={"acc": get_scorer("soft_accuracy")},
     )
     np.testing.assert_allclose(alone["test_score"], as_dict["test_acc"])
-    # scikit-learn takes only its own names in a list: get_scorer turns ours into a dict.
+    # scikit-learn takes only its own names in a list: get_scorer makes ours a dict.
     as_list = cross_validate(
-        SoftLabelClassifier(), X_IRIS, y, cv=cv,
+        SoftLabelClassifier(),
+        X_IRIS,
+        y,
+        cv=cv,
         scoring=get_scorer(["soft_accuracy", "neg_soft_log_loss"]),
     )
     np.testing.assert_allclose(as_list["test_soft_accuracy"], as_dict["test_acc"])
     search = RandomizedSearchCV(
-        SoftLabelClassifier(), {"alpha": [0.1, 1.0, 10.0]}, n_iter=2, cv=cv, random_state=0,
-        scoring=get_scorer(get_scorer_names()), refit="neg_soft_log_loss",
+        SoftLabelClassifier(),
+        {"alpha": [0.1, 1.0, 10.0]},
+        n_iter=2,
+        cv=cv,
+        random_state=0,
+        scoring=get_scorer(get_scorer_names()),
+        refit="neg_soft_log_loss",
     ).fit(X_IRIS, y)
-    assert search.best_score_ < 0
+    best = SoftLabelClassifier(**search.best_params_)
+    losses = [
+        soft_log_loss(
+            y[test],
+            clone(best).fit(X_IRIS[train], y[train]).predict_proba(X_IRIS[test]),
+        )
+        for train, test in cv.split(X_IRIS, y)
+    ]
+    assert search.best_score_ == pytest.approx(-np.mean(losses))
 
 
 def test_get_scorer_falls_back_to_sklearn_and_rejects_unknown_names():
-    assert get_scorer("accuracy")(SoftLabelClassifier().fit(X_IRIS, Y_IRIS), X_IRIS, Y_IRIS) > 0.9
+    assert (
+        get_scorer("accuracy")(
+            SoftLabelClassifier().fit(X_IRIS, Y_IRIS), X_IRIS, Y_IRIS
+        )
+        > 0.9
+    )
     with pytest.raises(ValueError, match="not a valid scoring value"):
         get_scorer("soft_nonsense")
 
@@ -279,13 +353,29 @@ def test_get_scorer_falls_back_to_sklearn_and_rejects_unknown_names():
 @pytest.mark.parametrize(
     "y_true, y_pred, match",
     [
-        ([0, 1, 2], [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]], r"y_pred of shape \(3, 2\) does not match"),
-        ([0, 1], [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]], "inconsistent numbers of samples|does not match"),
-        ([0, 1], [[1.5, -0.5], [0.5, 0.5]], r"y_pred must be probabilities in \[0, 1\]"),
+        (
+            [0, 1, 2],
+            [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]],
+            r"y_pred of shape \(3, 2\) does not match",
+        ),
+        (
+            [0, 1],
+            [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]],
+            "inconsistent numbers of samples|does not match",
+        ),
+        (
+            [0, 1],
+            [[1.5, -0.5], [0.5, 0.5]],
+            r"y_pred must be probabilities in \[0, 1\]",
+        ),
         ([0, 1], [[np.nan, 0.5], [0.5, 0.5]], "Input y_pred contains NaN"),
         ([0.2, np.nan], [[0.5, 0.5], [0.5, 0.5]], "Input y_true contains NaN"),
         ([0, 1], [[0.3, 0.3], [0.5, 0.5]], "rows of y_pred must sum to 1"),
-        ([[1.2, -0.2], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]], r"probabilities in \[0, 1\]"),
+        (
+            [[1.2, -0.2], [0.5, 0.5]],
+            [[0.5, 0.5], [0.5, 0.5]],
+            r"probabilities in \[0, 1\]",
+        ),
     ],
 )
 def test_bad_metric_input(metric, y_true, y_pred, match):
@@ -309,7 +399,7 @@ def test_soft_stratified_kfold_keeps_argmax_class_balance():
         assert counts.max() - counts.min() <= 1
     hard = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X_IRIS, Y_IRIS))
     ours = list(splitter.split(X_IRIS, Y_IRIS))
-    for (a, b), (c, d) in zip(hard, ours):
+    assert len(ours) == splitter.get_n_splits() == 5
+    for (a, b), (c, d) in zip(hard, ours, strict=True):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, d)
-    assert splitter.get_n_splits() == 5

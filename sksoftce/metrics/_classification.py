@@ -32,12 +32,15 @@ _COMMON = {
 
 
 def _check_targets_and_proba(y_true, y_pred, sample_weight, labels, multilabel):
-    """Return ``(T, P, w, n_labels)``: float64 (n, K) matrices, weights summing to 1.
+    """Return ``(T, P, w, n_labels)``: float64 (n, K) matrices and relative weights.
 
-    For multi-label targets, ``T`` and ``P`` are returned as ``(n * K, 2)`` binary
-    problems (label k of sample i in row ``i * K + k``) with weights ``w_i / K``, so
-    that a single-label formula gives the average over labels; ``n_labels`` is
-    ``K`` then, and None for single-label targets.
+    The weights ``w`` are ``sample_weight`` divided by its largest value, so that
+    their sum lies in [1, n] for any finite weights (however large or small);
+    metrics average with :func:`_weighted_mean`. For multi-label targets, ``T``
+    and ``P`` are returned as ``(n * K, 2)`` binary problems (label k of sample i
+    in row ``i * K + k``) with weight ``w_i`` repeated ``K`` times, so that a
+    single-label formula gives the average over labels; ``n_labels`` is ``K``
+    then, and None for single-label targets.
     """
     # Rounding slack allowed in row sums, by the precision y_pred was given in.
     atol = row_sum_tolerance(np.asarray(y_pred).dtype)
@@ -59,34 +62,41 @@ def _check_targets_and_proba(y_true, y_pred, sample_weight, labels, multilabel):
             f"{encoded.classes.tolist()!r}. Pass labels= to name the classes of "
             "y_pred's columns."
         )
-    low, high = y_pred.min(), y_pred.max()
+    low, high = float(y_pred.min()), float(y_pred.max())
     if low < 0 or high > 1:
+        # repr, not a rounded format: 1.0000001 must not print as 1.
         raise ValueError(
-            f"y_pred must be probabilities in [0, 1]; got values from {low:g} to "
-            f"{high:g}."
+            f"y_pred must be probabilities in [0, 1]; got values from {low!r} to "
+            f"{high!r}."
         )
     if not is_multilabel:
         row_sums = y_pred.sum(axis=1)
         if np.any(np.abs(row_sums - 1.0) > atol):
             raise ValueError(
-                "rows of y_pred must sum to 1 for single-label targets; row sums "
-                f"range from {row_sums.min():g} to {row_sums.max():g}."
+                f"rows of y_pred must sum to 1 (within {atol:g}) for single-label "
+                f"targets; row sums range from {float(row_sums.min())!r} to "
+                f"{float(row_sums.max())!r}."
             )
         # Remove the rounding slack as for the targets, so that equal inputs stay equal.
         y_pred = y_pred / row_sums[:, None]
+    # Finite, non-negative, not all zero; NaN and infinity are rejected by name.
     sample_weight = _check_sample_weight(
         sample_weight, y_pred, dtype=np.float64, ensure_non_negative=True
     )
-    total = sample_weight.sum()
-    if not total > 0:
-        raise ValueError("sample_weight sums to zero: nothing to score.")
-    w = sample_weight / total
+    # Relative to the largest weight: the sum cannot overflow (1e308 * n) nor
+    # lose every weight to underflow (5e-324 / n).
+    w = sample_weight / sample_weight.max()
     if is_multilabel:
         n_labels = T.shape[1]
         T = np.stack([1.0 - T, T], axis=2).reshape(-1, 2)
         P = np.stack([1.0 - y_pred, y_pred], axis=2).reshape(-1, 2)
-        return T, P, np.repeat(w / n_labels, n_labels), n_labels
+        return T, P, np.repeat(w, n_labels), n_labels
     return T, y_pred, w, None
+
+
+def _weighted_mean(values, w):
+    """``sum_i w_i values_i / sum_i w_i`` for the relative weights ``w``."""
+    return float((w @ values) / w.sum())
 
 
 def _clipped(P):
@@ -135,7 +145,7 @@ def soft_log_loss(
     T, P, w, _ = _check_targets_and_proba(
         y_true, y_pred, sample_weight, labels, multilabel
     )
-    return float(w @ -xlogy(T, _clipped(P)).sum(axis=1))
+    return _weighted_mean(-xlogy(T, _clipped(P)).sum(axis=1), w)
 
 
 @validate_params(_COMMON, prefer_skip_nested_validation=True)
@@ -170,7 +180,7 @@ def kl_divergence(
     T, P, w, _ = _check_targets_and_proba(
         y_true, y_pred, sample_weight, labels, multilabel
     )
-    return float(w @ (xlogy(T, T) - xlogy(T, _clipped(P))).sum(axis=1))
+    return _weighted_mean((xlogy(T, T) - xlogy(T, _clipped(P))).sum(axis=1), w)
 
 
 @validate_params(
@@ -219,7 +229,7 @@ def soft_brier_score(
     )
     if scale_by_half == "auto":
         scale_by_half = T.shape[1] == 2
-    score = float(w @ np.square(P - T).sum(axis=1))
+    score = _weighted_mean(np.square(P - T).sum(axis=1), w)
     return score / 2 if scale_by_half else score
 
 
@@ -258,8 +268,8 @@ def soft_accuracy_score(
     right = np.argmax(P, axis=1) == np.argmax(T, axis=1)
     if n_labels is not None:  # rows are (sample, label) pairs: all labels must agree
         right = right.reshape(-1, n_labels).all(axis=1)
-        w = w.reshape(-1, n_labels).sum(axis=1)
-    return float(w @ right)
+        w = w[::n_labels]
+    return _weighted_mean(right, w)
 
 
 @validate_params(
@@ -323,7 +333,7 @@ def expected_calibration_error(
     )
     predicted = np.argmax(P, axis=1)
     confidence = P[np.arange(P.shape[0]), predicted]
-    gap = w * (T[np.arange(T.shape[0]), predicted] - confidence)
+    gap = (w / w.sum()) * (T[np.arange(T.shape[0]), predicted] - confidence)
     if n_labels is None:
         return _binned_abs_sum(confidence, gap, n_bins, strategy)
     return float(

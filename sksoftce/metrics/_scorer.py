@@ -1,9 +1,11 @@
-"""Scorers for soft-label metrics, usable as ``scoring=`` in searches and cross_validate."""
+"""Scorers for soft-label metrics, for ``scoring=`` in searches and cross_validate."""
 
 from __future__ import annotations
 
 import copy
 
+import numpy as np
+import scipy.sparse as sp
 from sklearn.metrics import get_scorer as sklearn_get_scorer
 from sklearn.metrics import make_scorer
 
@@ -26,7 +28,9 @@ class _SoftLabelScorer(_Scorer):
 
     scikit-learn's own probability scorers keep one column of a binary
     ``predict_proba`` and infer the classes from ``y_true``, which misaligns the
-    columns on a validation fold that lacks a class.
+    columns on a validation fold that lacks a class. The estimator may be any
+    classifier or meta-estimator (a pipeline, a search) that exposes
+    ``predict_proba`` and ``classes_``.
     """
 
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
@@ -35,12 +39,51 @@ class _SoftLabelScorer(_Scorer):
                 f"The soft-label scorer {self._score_func.__name__} scores predicted "
                 f"probabilities, but {type(estimator).__name__} has no predict_proba."
             )
+        # Passed on in its own dtype: the metrics judge row sums by its precision.
         proba = estimator.predict_proba(X)
         scoring_kwargs = {**self._kwargs, **kwargs}
         scoring_kwargs.setdefault("labels", getattr(estimator, "classes_", None))
-        if getattr(estimator, "target_type_", None) == "multilabel":
-            scoring_kwargs.setdefault("multilabel", True)
+        if "multilabel" not in scoring_kwargs and _is_multilabel_model(
+            estimator, X, y_true
+        ):
+            scoring_kwargs["multilabel"] = True
         return self._sign * self._score_func(y_true, proba, **scoring_kwargs)
+
+
+# Where scikit-learn's meta-estimators keep the fitted estimator that predicts:
+# Pipeline's last step, a search's refitted best estimator.
+_INNER_ESTIMATORS = ("_final_estimator", "best_estimator_")
+
+
+def _is_multilabel_model(estimator, X, y_true):
+    """Whether ``estimator`` was fitted on multi-label targets.
+
+    2-D targets alone cannot tell: multi-label targets whose rows each hold one
+    label look like class probabilities, and so can a multi-label model's
+    saturated probabilities. The fitted ``target_type_`` says it, read on the
+    estimator or the estimator it wraps; failing that, a multi-label classifier
+    predicts a 2-D indicator matrix, as scikit-learn's do.
+    """
+    if np.ndim(y_true) != 2 and not sp.issparse(y_true):
+        return False  # 1-D targets are single-label whatever the model
+    inner = estimator
+    for _ in range(10):  # a chain of wrappers, not a cycle
+        target_type = getattr(inner, "target_type_", None)
+        if target_type is not None:
+            return target_type == "multilabel"
+        inner = next(
+            (
+                getattr(inner, name)
+                for name in _INNER_ESTIMATORS
+                if hasattr(inner, name)
+            ),
+            None,
+        )
+        if inner is None:
+            break
+    if not hasattr(estimator, "predict"):
+        return False
+    return np.ndim(estimator.predict(X)) == 2
 
 
 def _soft_scorer(metric, greater_is_better):
@@ -83,7 +126,10 @@ def get_scorer(scoring):
         ``scorer(estimator, X, y, sample_weight=None)``; greater is better (the
         losses are negated). It scores ``estimator.predict_proba(X)`` with the
         columns named by ``estimator.classes_``, so a fold that lacks a class is
-        scored correctly.
+        scored correctly. The estimator may be wrapped in a pipeline or a search:
+        2-D targets are scored per label when the model was fitted on multi-label
+        targets (its ``target_type_``, or that of a pipeline's last step or a
+        search's best estimator; failing those, a 2-D ``predict``).
 
     Examples
     --------
@@ -92,8 +138,8 @@ def get_scorer(scoring):
     >>> from sksoftce import SoftLabelClassifier
     >>> from sksoftce.metrics import get_scorer
     >>> X, y = load_iris(return_X_y=True)
-    >>> result = cross_validate(SoftLabelClassifier(), X, y, cv=3,
-    ...                         scoring=get_scorer(["neg_soft_log_loss", "soft_accuracy"]))
+    >>> scoring = get_scorer(["neg_soft_log_loss", "soft_accuracy"])
+    >>> result = cross_validate(SoftLabelClassifier(), X, y, cv=3, scoring=scoring)
     >>> bool(result["test_neg_soft_log_loss"].max() < 0)
     True
     """

@@ -85,7 +85,10 @@ def _as_column_or_matrix(y, keep_column=False):
 
 def _holds_labels(y):
     """Whether 1-D ``y`` holds class labels: anything but non-integral floats."""
-    return y.dtype.kind != "f" or bool(np.all(np.mod(y, 1) == 0))
+    if y.dtype.kind != "f":
+        return True
+    with np.errstate(invalid="ignore"):  # inf and NaN are not labels: False
+        return bool(np.all(np.mod(y, 1) == 0))
 
 
 def holds_hard_labels(y):

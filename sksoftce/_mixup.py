@@ -1,14 +1,17 @@
-"""MixupTransformer: mixup augmentation that yields soft targets, applied at fit time only."""
+"""MixupTransformer: mixup that yields soft targets, applied at fit time only."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.utils import Tags, check_random_state
+from sklearn.utils._metadata_requests import RequestMethod
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metadata_routing import UNCHANGED, UNUSED, _routing_enabled
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._fitted_state import all_or_nothing
@@ -38,6 +41,7 @@ def mix(X, targets, sample_weight, *, alpha, n_samples, include_original, random
     X : ndarray or CSR matrix of shape (n, d)
     targets : ndarray of shape (n, K)
     sample_weight : ndarray of shape (n,)
+        Finite and non-negative; any finite scale, up to the largest float.
     alpha : float
     n_samples : int or float
     include_original : bool
@@ -49,11 +53,17 @@ def mix(X, targets, sample_weight, *, alpha, n_samples, include_original, random
     lambdas : ndarray of shape (m,)
     pairs : ndarray of shape (m, 2)
     """
+    if not np.all(np.isfinite(sample_weight)):
+        raise ValueError("sample_weight must be finite to draw pairs in proportion.")
     rng = check_random_state(random_state)
     n = X.shape[0]
     m = n_mixed_rows(n_samples, n)
     lambdas = rng.beta(alpha, alpha, size=m)
-    cumulative = np.cumsum(sample_weight)
+    # Weights relative to the largest one: the same distribution, and a cumulative
+    # sum of at most n, which cannot overflow as the sum of the raw weights can.
+    top = sample_weight.max()
+    relative = sample_weight / top if top > 0 else sample_weight  # (n,)
+    cumulative = np.cumsum(relative)
     draws = rng.random_sample((m, 2)) * cumulative[-1]
     pairs = np.minimum(np.searchsorted(cumulative, draws, side="right"), n - 1)
     first, second = pairs[:, 0], pairs[:, 1]
@@ -66,7 +76,7 @@ def mix(X, targets, sample_weight, *, alpha, n_samples, include_original, random
         X_mixed = lam.astype(X.dtype) * X[first]
         X_mixed += (1 - lam).astype(X.dtype) * X[second]
     targets_mixed = lam * targets[first] + (1 - lam) * targets[second]
-    weights_mixed = np.full(m, cumulative[-1] / n)
+    weights_mixed = np.full(m, top * (cumulative[-1] / n) if top > 0 else 0.0)
     if include_original:
         stack = sp.vstack if sp.issparse(X) else np.vstack
         X_mixed = stack([X, X_mixed])
@@ -75,6 +85,39 @@ def mix(X, targets, sample_weight, *, alpha, n_samples, include_original, random
         targets_mixed = np.vstack([targets, targets_mixed])
         weights_mixed = np.concatenate([sample_weight, weights_mixed])
     return X_mixed, targets_mixed, weights_mixed, lambdas, pairs
+
+
+@dataclass(slots=True)
+class SamplerTags:
+    """imbalanced-learn's sampler tags, declared without importing imbalanced-learn.
+
+    The fields of ``imblearn.utils._tags.SamplerTags``.
+    """
+
+    sample_indices: bool = False
+
+
+@dataclass(slots=True)
+class SamplerEstimatorTags(Tags):
+    """scikit-learn's tags plus ``sampler_tags``, as ``imblearn.utils._tags.Tags``."""
+
+    sampler_tags: SamplerTags | None = None
+
+
+def _register_fit_resample():
+    """Make ``fit_resample`` a method scikit-learn routes metadata to.
+
+    imbalanced-learn does so when it is imported (``imblearn/base.py`` adds it to
+    scikit-learn's routed methods); only its ``Pipeline`` calls ``fit_resample``.
+    """
+    try:
+        import imblearn.base  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "set_fit_resample_request needs imbalanced-learn, whose Pipeline routes "
+            "metadata to fit_resample: pip install imbalanced-learn "
+            "(or the sksoftce[imbalanced] extra)."
+        ) from exc
 
 
 class TrainingMixer:
@@ -140,7 +183,9 @@ class MixupTransformer(BaseEstimator):
        :meth:`fit_resample`: applied when the pipeline fits, skipped when it
        predicts or scores. It is a one-shot resampler: the classifier after it
        fits one fixed set of mixtures. The classifier receives 2-D targets, so
-       pass it ``classes=`` to keep the original labels.
+       pass it ``classes=`` to keep the original labels. It is a sampler
+       (``imblearn.base.is_sampler``); sample weights reach it through metadata
+       routing only (see Notes).
 
     The transformer has no ``transform``: put in a plain scikit-learn ``Pipeline``,
     where it could not change ``y``, it makes ``fit`` raise a ``TypeError`` instead of
@@ -157,7 +202,8 @@ class MixupTransformer(BaseEstimator):
         count.
 
     include_original : bool, default=False
-        Return the original rows, followed by the mixed ones.
+        Return the original rows, followed by the mixed ones. :meth:`fit_resample`
+        refuses it with sample weights that are not all equal (see Notes).
 
     classes : array-like of shape (K,), default=None
         Names of the target columns, as in :class:`SoftLabelClassifier`.
@@ -192,10 +238,25 @@ class MixupTransformer(BaseEstimator):
     Notes
     -----
     Sample weights: the rows of a pair are drawn with probabilities proportional
-    to their weights, and every mixed row weighs the mean weight, so that a sample
-    contributes to the mix as its weight says (integer weights act as repeated
-    rows in distribution); original rows kept by ``include_original`` keep their
-    weights. Zero-weight rows are never mixed in.
+    to their weights and every mixed row weighs the same, so the mixed rows are an
+    unweighted sample of the weighted data (integer weights act as repeated rows
+    in distribution) and no weights travel on: :meth:`fit_resample` returns
+    ``(X_new, Y_new)`` only, as imbalanced-learn's samplers do. Zero-weight rows
+    are never mixed in. Original rows kept by ``include_original`` would need
+    their own weights passed on, which a sampler cannot do, so unequal weights
+    with ``include_original=True`` raise a ``ValueError``; inside
+    ``SoftLabelClassifier(mixup=...)`` they are kept.
+
+    In an :class:`imblearn.pipeline.Pipeline`, weights reach :meth:`fit_resample`
+    through metadata routing only: with
+    ``sklearn.set_config(enable_metadata_routing=True)``, call
+    ``set_fit_resample_request(sample_weight=True)`` on this step and
+    ``set_fit_request(sample_weight=False)`` on the classifier, then pass
+    ``sample_weight=`` to the pipeline's ``fit``. Without routing,
+    imbalanced-learn hands ``mixup__sample_weight`` to ``fit`` only, never to
+    :meth:`fit_resample`, and the draw is unweighted. Weights of the original
+    rows given to the classifier after this step would be read as weights of the
+    mixed rows, which they are not: do not give the classifier weights there.
 
     Examples
     --------
@@ -209,6 +270,12 @@ class MixupTransformer(BaseEstimator):
     >>> bool(np.allclose(Y_mix.sum(axis=1), 1.0))
     True
     """
+
+    _estimator_type = "sampler"
+
+    # fit only checks sample_weight; on the pipeline route it is fit_resample that
+    # uses them, so only fit_resample requests them (set_fit_resample_request).
+    __metadata_request__fit = {"sample_weight": UNUSED}
 
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="neither")],
@@ -249,16 +316,32 @@ class MixupTransformer(BaseEstimator):
             multi_output=True,
         )
         encoded = encode_targets(y, classes=self.classes, multilabel=self.multilabel)
+        weighted = sample_weight is not None
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        if not sample_weight.max() > 0:
+            raise ValueError("sample_weight has no positive weight: nothing to mix.")
+        if (
+            weighted
+            and self.include_original
+            and np.any(sample_weight != sample_weight[0])
+        ):
+            raise ValueError(
+                "sample_weight whose values are not all equal cannot be used with "
+                "include_original=True: a sampler returns no weights, and the "
+                "original rows would need theirs. Use include_original=False (the "
+                "mixed rows are drawn in proportion to the weights and need none), "
+                "or SoftLabelClassifier(mixup=MixupTransformer(include_original="
+                "True)), which keeps the weights of the original rows."
+            )
         self.classes_ = encoded.classes
         self.target_type_ = encoded.target_type
         return X, encoded, sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Check the data and learn ``classes_``; mixing happens in :meth:`fit_resample`.
+        """Check the data and learn ``classes_``; :meth:`fit_resample` mixes.
 
         Parameters
         ----------
@@ -266,6 +349,8 @@ class MixupTransformer(BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Targets in any form :class:`SoftLabelClassifier` accepts.
         sample_weight : array-like of shape (n_samples,), default=None
+            Checked as :meth:`fit_resample` checks them. Not requested through
+            metadata routing: :meth:`fit_resample` is what uses them.
 
         Returns
         -------
@@ -285,23 +370,21 @@ class MixupTransformer(BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Targets in any form :class:`SoftLabelClassifier` accepts.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights (see Notes).
+            Finite, non-negative weights: rows are drawn into pairs in proportion
+            to them. With ``include_original=True`` they must be all equal (see
+            Notes).
 
         Returns
         -------
         X_new : ndarray or CSR matrix of shape (n_new, n_features)
         Y_new : ndarray of shape (n_new, n_classes)
             Soft targets; the columns stand for ``classes_``. Binary problems give
-            two columns.
-        sample_weight_new : ndarray of shape (n_new,)
-            Only when ``sample_weight`` is given.
+            two columns. The rows are of equal weight, also when ``sample_weight``
+            is given: no weights are returned.
         """
-        weighted = sample_weight is not None
         with all_or_nothing(self):
             X, encoded, sample_weight = self._validate(X, y, sample_weight)
-            if not sample_weight.sum() > 0:
-                raise ValueError("sample_weight sums to zero: nothing to mix.")
-            X_new, Y_new, w_new, self.lambdas_, self.pairs_ = mix(
+            X_new, Y_new, _, self.lambdas_, self.pairs_ = mix(
                 X,
                 encoded.probabilities,
                 sample_weight,
@@ -310,11 +393,44 @@ class MixupTransformer(BaseEstimator):
                 include_original=self.include_original,
                 random_state=self.random_state,
             )
-        return (X_new, Y_new, w_new) if weighted else (X_new, Y_new)
+        return X_new, Y_new
+
+    def set_fit_resample_request(self, *, sample_weight=UNCHANGED):
+        """Request ``sample_weight`` for :meth:`fit_resample` (metadata routing).
+
+        Only imbalanced-learn's ``Pipeline`` calls :meth:`fit_resample`, so this
+        needs imbalanced-learn (it is imported here) and
+        ``sklearn.set_config(enable_metadata_routing=True)``.
+
+        Parameters
+        ----------
+        sample_weight : str, True, False, or None, \
+                default=sklearn.utils.metadata_routing.UNCHANGED
+            ``True`` to receive the ``sample_weight`` given to the pipeline's
+            ``fit``, ``False`` not to, ``None`` to raise if it is given, a string
+            to receive the metadata of that name instead.
+
+        Returns
+        -------
+        self : object
+            The updated object.
+        """
+        setter = RequestMethod("fit_resample", ["sample_weight"]).__get__(
+            self, type(self)
+        )
+        if _routing_enabled():  # otherwise the setter raises scikit-learn's error
+            _register_fit_resample()
+        return setter(sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.estimator_type = "sampler"
         tags.input_tags.sparse = True
         tags.target_tags.required = True
         tags.target_tags.multi_output = self.multilabel is not False
-        return tags
+        # As imblearn's BaseSampler declares them: sampler tags, no transformer tags.
+        tags.transformer_tags = None
+        return SamplerEstimatorTags(
+            **{f.name: getattr(tags, f.name) for f in fields(tags)},
+            sampler_tags=SamplerTags(),
+        )

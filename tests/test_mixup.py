@@ -42,7 +42,9 @@ def _targets(kind, rng, n):
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", ["strings", "soft-binary", "soft-matrix", "multilabel"])
+@pytest.mark.parametrize(
+    "kind", ["strings", "soft-binary", "soft-matrix", "multilabel"]
+)
 @pytest.mark.parametrize("sparse", [False, True])
 def test_mixed_rows_are_the_recorded_convex_combinations(kind, sparse):
     rng = np.random.default_rng(0)
@@ -59,7 +61,9 @@ def test_mixed_rows_are_the_recorded_convex_combinations(kind, sparse):
     i, j = mixup.pairs_.T
     np.testing.assert_allclose(Y_new, lam * Y[i] + (1 - lam) * Y[j], rtol=0, atol=1e-15)
     X_new = X_new.toarray() if sparse else X_new
-    np.testing.assert_allclose(X_new, lam * X[i] + (1 - lam) * X[j], rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(
+        X_new, lam * X[i] + (1 - lam) * X[j], rtol=1e-14, atol=1e-15
+    )
     if kind == "strings":
         np.testing.assert_array_equal(mixup.classes_, ["a", "b", "c"])
 
@@ -72,16 +76,26 @@ def test_lambdas_follow_beta_alpha_alpha(alpha):
     mixup.fit_resample(X, y)
     assert stats.kstest(mixup.lambdas_, "beta", args=(alpha, alpha)).pvalue > 0.01
     # The test has the power to tell a wrong alpha apart.
-    assert stats.kstest(mixup.lambdas_, "beta", args=(2 * alpha, 2 * alpha)).pvalue < 1e-4
+    assert (
+        stats.kstest(mixup.lambdas_, "beta", args=(2 * alpha, 2 * alpha)).pvalue < 1e-4
+    )
 
 
 def test_n_samples_and_include_original():
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
-    assert MixupTransformer(n_samples=0.5, random_state=0).fit_resample(X, y)[0].shape == (20, 3)
-    assert MixupTransformer(n_samples=2.0, random_state=0).fit_resample(X, y)[0].shape == (80, 3)
-    assert MixupTransformer(n_samples=7, random_state=0).fit_resample(X, y)[0].shape == (7, 3)
-    X_new, Y_new = MixupTransformer(n_samples=10, include_original=True, random_state=0).fit_resample(X, y)
+    assert MixupTransformer(n_samples=0.5, random_state=0).fit_resample(X, y)[
+        0
+    ].shape == (20, 3)
+    assert MixupTransformer(n_samples=2.0, random_state=0).fit_resample(X, y)[
+        0
+    ].shape == (80, 3)
+    assert MixupTransformer(n_samples=7, random_state=0).fit_resample(X, y)[
+        0
+    ].shape == (7, 3)
+    X_new, Y_new = MixupTransformer(
+        n_samples=10, include_original=True, random_state=0
+    ).fit_resample(X, y)
     assert X_new.shape == (50, 3)
     np.testing.assert_array_equal(X_new[:40], X)
     np.testing.assert_array_equal(Y_new[:40], np.eye(2)[y])
@@ -97,28 +111,89 @@ def test_random_state_reproduces_and_none_varies():
 
 
 def test_sample_weights_set_how_often_rows_are_drawn():
+    # Draw counts against the weights: a chi-square goodness-of-fit test at the 1%
+    # level (a 1% false-failure rate over seeds; the seed is fixed).
     n = 6
     X = np.arange(n, dtype=float)[:, None]
     y = np.arange(n) % 2
     weights = np.array([0.0, 1.0, 2.0, 3.0, 0.0, 4.0])
-    mixup = MixupTransformer(n_samples=20000, include_original=True, random_state=0)
-    X_new, Y_new, w_new = mixup.fit_resample(X, y, sample_weight=weights)
+    mixup = MixupTransformer(n_samples=20000, random_state=0)
+    X_new, Y_new = mixup.fit_resample(X, y, sample_weight=weights)
+    assert X_new.shape == (20000, 1) and Y_new.shape == (20000, 2)
     drawn = np.bincount(mixup.pairs_.ravel(), minlength=n)
     assert drawn[0] == drawn[4] == 0  # zero-weight rows are never mixed in
     expected = 2 * 20000 * weights / weights.sum()
     keep = weights > 0
     assert stats.chisquare(drawn[keep], expected[keep]).pvalue > 0.01
+
+
+def test_mix_keeps_original_weights_and_gives_mixed_rows_the_mean_weight():
+    # The classifier's route carries weights on: mix() returns them.
+    n = 6
+    X = np.arange(n, dtype=float)[:, None]
+    weights = np.array([0.0, 1.0, 2.0, 3.0, 0.0, 4.0])
+    _, _, w_new, _, _ = mix(
+        X, one_hot(np.arange(n) % 2), weights, alpha=0.2, n_samples=50,
+        include_original=True, random_state=0,
+    )  # fmt: skip
     np.testing.assert_array_equal(w_new[:n], weights)  # originals keep their weights
     np.testing.assert_allclose(w_new[n:], weights.mean())  # mixed rows: the mean weight
 
 
-def test_unit_weights_equal_no_weights():
-    mixup = MixupTransformer(random_state=0)
+@pytest.mark.parametrize("include_original", [False, True])
+@pytest.mark.parametrize("value", [1.0, 2.5])
+def test_equal_weights_equal_no_weights(include_original, value):
+    mixup = MixupTransformer(include_original=include_original, random_state=0)
     X1, Y1 = mixup.fit_resample(X_IRIS, Y_IRIS)
-    X2, Y2, w2 = mixup.fit_resample(X_IRIS, Y_IRIS, sample_weight=np.ones(150))
-    np.testing.assert_array_equal(X1, X2)
-    np.testing.assert_array_equal(Y1, Y2)
-    np.testing.assert_array_equal(w2, 1.0)
+    out = mixup.fit_resample(X_IRIS, Y_IRIS, sample_weight=np.full(150, value))
+    assert len(out) == 2
+    np.testing.assert_array_equal(out[0], X1)
+    np.testing.assert_array_equal(out[1], Y1)
+
+
+@pytest.mark.parametrize("huge", [1e308, np.finfo(np.float64).max])
+def test_huge_equal_weights_draw_the_pairs_of_unit_weights(huge):
+    # The sum of these weights overflows; the draw must not depend on it.
+    mixup = MixupTransformer(n_samples=200, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow on the way
+        X_huge, Y_huge = mixup.fit_resample(
+            X_IRIS, Y_IRIS, sample_weight=np.full(150, huge)
+        )
+        pairs_huge = mixup.pairs_
+        X_one, Y_one = mixup.fit_resample(X_IRIS, Y_IRIS, sample_weight=np.ones(150))
+    np.testing.assert_array_equal(pairs_huge, mixup.pairs_)
+    np.testing.assert_array_equal(X_huge, X_one)
+    np.testing.assert_array_equal(Y_huge, Y_one)
+    assert len(np.unique(pairs_huge)) > 100  # not every pair from one row
+
+
+def test_weights_scaled_by_a_power_of_two_draw_the_same_pairs():
+    # Unequal weights whose sum overflows: the draw is that of the same weights
+    # scaled down (a power of two scales exactly, so the pairs must be identical).
+    weights = np.random.default_rng(0).uniform(0, 8, size=150)
+    kwargs = dict(alpha=0.2, n_samples=300, include_original=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        big = mix(
+            X_IRIS, one_hot(Y_IRIS), weights * 2.0**1020, random_state=1, **kwargs
+        )
+    small = mix(X_IRIS, one_hot(Y_IRIS), weights, random_state=1, **kwargs)
+    np.testing.assert_array_equal(big[4], small[4])
+    np.testing.assert_array_equal(big[0], small[0])
+    assert np.all(np.isfinite(big[2]))
+    np.testing.assert_allclose(big[2], small[2] * 2.0**1020, rtol=1e-15)
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_mix_refuses_non_finite_weights(bad):
+    weights = np.ones(150)
+    weights[3] = bad
+    with pytest.raises(ValueError, match="sample_weight"):
+        mix(X_IRIS, one_hot(Y_IRIS), weights, alpha=0.2, n_samples=1.0,
+            include_original=False, random_state=0)  # fmt: skip
+    with pytest.raises(ValueError, match="sample_weight"):
+        MixupTransformer().fit_resample(X_IRIS, Y_IRIS, sample_weight=weights)
 
 
 # ---------------------------------------------------------- the classifier route
@@ -188,13 +263,17 @@ def test_plain_sklearn_pipeline_step_fails_loudly():
 
 def test_imblearn_is_not_imported_by_the_package():
     code = (
-        "import sys, numpy as np; from sksoftce import SoftLabelClassifier, MixupTransformer;"
+        "import sys, numpy as np;"
+        "from sksoftce import SoftLabelClassifier, MixupTransformer;"
         "X = np.random.default_rng(0).normal(size=(30, 2)); y = np.arange(30) % 2;"
         "SoftLabelClassifier(mixup=MixupTransformer(random_state=0)).fit(X, y);"
-        "MixupTransformer().fit_resample(X, y);"
+        "MixupTransformer().fit_resample(X, y, sample_weight=np.ones(30));"
+        "from sklearn.utils import get_tags; get_tags(MixupTransformer());"
         "print('imblearn' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -222,7 +301,10 @@ def test_no_augmented_row_reaches_predict_or_score_in_cross_validate():
 
 def test_grid_search_over_mixup_and_loss_with_string_labels():
     pipe = Pipeline(
-        [("scale", StandardScaler()), ("clf", SoftLabelClassifier(mixup=MixupTransformer(random_state=0)))]
+        [
+            ("scale", StandardScaler()),
+            ("clf", SoftLabelClassifier(mixup=MixupTransformer(random_state=0))),
+        ]
     )
     grid = {"clf__mixup__alpha": [0.1, 1.0], "clf__loss": ["cce", "bce"]}
     search = GridSearchCV(pipe, grid, cv=3).fit(X_IRIS, NAMES)

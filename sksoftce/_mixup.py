@@ -158,7 +158,9 @@ class TrainingMixer:
             include_original=self.mixup.include_original,
             random_state=rng,
         )
-        weights_new *= sample_weight.sum() / weights_new.sum()
+        total = weights_new.sum()
+        if total > 0:  # a batch of zero-weight rows stays at zero
+            weights_new *= sample_weight.sum() / total
         return X_new, targets_new.astype(targets.dtype, copy=False), weights_new
 
 

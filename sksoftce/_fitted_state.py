@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from dataclasses import dataclass, field
 
@@ -15,25 +14,6 @@ def _fitted_attributes(estimator):
     return {
         name: value for name, value in vars(estimator).items() if name not in parameters
     }
-
-
-@contextlib.contextmanager
-def all_or_nothing(estimator):
-    """Restore the estimator's fitted attributes if the block does not complete.
-
-    ``validate_data`` sets ``n_features_in_`` and ``feature_names_in_`` as soon as
-    it reads ``X``; an error or a ``KeyboardInterrupt`` later in ``fit`` would
-    otherwise leave them next to the previous fit's parameters (or, on a new
-    estimator, make ``check_is_fitted`` pass with no parameters at all).
-    """
-    saved = _fitted_attributes(estimator)
-    try:
-        yield
-    except BaseException:
-        for name in _fitted_attributes(estimator):
-            delattr(estimator, name)
-        vars(estimator).update(saved)
-        raise
 
 
 def fit_on_copy(estimator, fit):

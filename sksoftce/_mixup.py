@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metadata_routing import UNCHANGED, UNUSED, _routing_enabled
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._fitted_state import all_or_nothing
+from ._fitted_state import fit_on_copy
 from ._targets import encode_targets
 
 
@@ -358,8 +358,7 @@ class MixupTransformer(BaseEstimator):
         -------
         self : object
         """
-        with all_or_nothing(self):
-            self._validate(X, y, sample_weight)
+        fit_on_copy(self, lambda work: work._validate(X, y, sample_weight))
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -384,17 +383,19 @@ class MixupTransformer(BaseEstimator):
             two columns. The rows are of equal weight, also when ``sample_weight``
             is given: no weights are returned.
         """
-        with all_or_nothing(self):
-            X, encoded, sample_weight = self._validate(X, y, sample_weight)
-            X_new, Y_new, _, self.lambdas_, self.pairs_ = mix(
-                X,
-                encoded.probabilities,
-                sample_weight,
-                alpha=self.alpha,
-                n_samples=self.n_samples,
-                include_original=self.include_original,
-                random_state=self.random_state,
-            )
+        return fit_on_copy(self, lambda work: work._mix(X, y, sample_weight))
+
+    def _mix(self, X, y, sample_weight):
+        X, encoded, sample_weight = self._validate(X, y, sample_weight)
+        X_new, Y_new, _, self.lambdas_, self.pairs_ = mix(
+            X,
+            encoded.probabilities,
+            sample_weight,
+            alpha=self.alpha,
+            n_samples=self.n_samples,
+            include_original=self.include_original,
+            random_state=self.random_state,
+        )
         return X_new, Y_new
 
     def set_fit_resample_request(self, *, sample_weight=UNCHANGED):

@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
 )
 
 from ._fitted_state import fit_on_copy
-from ._losses import HEADS, LOSSES
+from ._losses import HEADS, LOSSES, BinaryCrossEntropy, CategoricalCrossEntropy
 from ._mixup import MixupTransformer, TrainingMixer
 from ._networks import ACTIVATIONS, Network
 from ._objective import Objective
@@ -225,6 +225,33 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         are smoothed and class-weighted before mixing (both commute with it).
         Searchable as ``mixup__alpha``.
 
+    temperature : float > 0, default=1.0
+        Train the network on ``softmax(logits / temperature)`` (``sigmoid`` for
+        BCE); predictions use ``temperature=1``. Hinton et al. (2015) multiply the
+        soft-target loss by ``T**2`` so that its gradients keep their size as T
+        changes; in this objective that factor is the same as dividing ``alpha``
+        by ``T**2``. For a linear model, ``temperature=T`` is a reparameterisation:
+        it fits ``W / T`` with ``alpha * T**2`` and predicts with ``T`` times the
+        logits of that fit (the user guide shows it).
+
+    focal_gamma : float >= 0, default=0.0
+        The focal form of the loss (Lin et al., 2017). CCE: each class term
+        ``-t_k log p_k`` weighted by ``(1 - p_k)**gamma``. BCE: each output's
+        cross-entropy weighted by ``(1 - p_t)**gamma`` with
+        ``p_t = p t + (1 - p)(1 - t)``, as torchvision's ``sigmoid_focal_loss``.
+        It is not a proper loss for soft targets: for a target of 0.7 and
+        ``gamma=2`` the BCE focal loss is minimised at p = 0.878 (0.806 for
+        ``gamma=1``), so a ``UserWarning`` is raised when ``gamma > 0`` meets
+        targets that are not all 0 or 1 (soft labels, label smoothing, mixup).
+        Not available with the Hessian solvers.
+
+    pos_weight : float or array-like of shape (n_outputs,), default=None
+        ``loss="bce"`` only: weight of the positive term of each output, exactly
+        PyTorch's ``BCEWithLogitsLoss(pos_weight=...)``:
+        ``-(w_k t log s(z) + (1 - t) log(1 - s(z)))``. A binary problem has one
+        output; otherwise one per class or label. Not available with the Hessian
+        solvers.
+
     mixup_redraw_every : int, default=5
         SciPy solvers with ``mixup``: iterations run on one draw of the mixtures
         before the next draw. Ignored otherwise.
@@ -362,6 +389,9 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "mixup": [MixupTransformer, None],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "focal_gamma": [Interval(Real, 0, None, closed="left")],
+        "pos_weight": [Interval(Real, 0, None, closed="neither"), "array-like", None],
         "mixup_redraw_every": [Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
     }
@@ -397,6 +427,9 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         warm_start=False,
         mixup=None,
+        temperature=1.0,
+        focal_gamma=0.0,
+        pos_weight=None,
         mixup_redraw_every=5,
         verbose=0,
     ):
@@ -428,6 +461,9 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.warm_start = warm_start
         self.mixup = mixup
+        self.temperature = temperature
+        self.focal_gamma = focal_gamma
+        self.pos_weight = pos_weight
         self.mixup_redraw_every = mixup_redraw_every
         self.verbose = verbose
 
@@ -455,7 +491,56 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 )
         return [int(size) for size in sizes]
 
-    def _check_solver(self, network, solver):
+    def _make_loss(self, targets):
+        """The loss with its options, checked against the targets of the outputs."""
+        if self.loss == "cce":
+            if self.pos_weight is not None:
+                raise ValueError(
+                    "pos_weight weighs the positive term of binary cross-entropy; "
+                    f"it needs loss='bce', not loss='cce'. Got pos_weight="
+                    f"{self.pos_weight!r}."
+                )
+            loss = CategoricalCrossEntropy(self.temperature, self.focal_gamma)
+        else:
+            loss = BinaryCrossEntropy(
+                self.temperature, self.focal_gamma, self._pos_weight(targets.shape[1])
+            )
+        if self.focal_gamma > 0 and (
+            self.mixup is not None or np.any((targets > 0) & (targets < 1))
+        ):
+            warnings.warn(
+                f"focal_gamma={self.focal_gamma} meets soft targets (soft labels, "
+                "label smoothing or mixup): the focal loss is not proper there, its "
+                "minimiser is not the target (t=0.7, gamma=2: p=0.878 for BCE).",
+                UserWarning,
+                stacklevel=8,  # the caller of fit, past _make_loss and _fit_data
+            )
+        return loss
+
+    def _pos_weight(self, n_outputs):
+        if self.pos_weight is None:
+            return None
+        pos_weight = np.asarray(self.pos_weight, dtype=np.float64)
+        if pos_weight.ndim == 0:
+            pos_weight = np.full(n_outputs, float(pos_weight))
+        if pos_weight.shape != (n_outputs,):
+            raise ValueError(
+                f"pos_weight must be a number or have one entry per output "
+                f"({n_outputs} here); got shape {pos_weight.shape}."
+            )
+        if not np.all(np.isfinite(pos_weight) & (pos_weight > 0)):
+            raise ValueError(
+                f"pos_weight must be finite and positive; got {self.pos_weight!r}."
+            )
+        return pos_weight
+
+    def _check_solver(self, network, solver, loss):
+        if solver in HESSIAN_SOLVERS and not loss.has_hessian:
+            raise ValueError(
+                f"solver={solver!r} needs Hessian products, which focal_gamma > 0 "
+                "and pos_weight do not provide here; use 'L-BFGS-B', 'adam' or "
+                "'sgd'."
+            )
         if solver in STOCHASTIC_SOLVERS:
             if self.solver_options:
                 raise ValueError(
@@ -568,7 +653,8 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         )
         if not np.all(np.isfinite(sample_weight)):
             raise ValueError(
-                f"{what} must be finite; got {sample_weight[~np.isfinite(sample_weight)][:3]!r}."
+                f"{what} must be finite; got "
+                f"{sample_weight[~np.isfinite(sample_weight)][:3]!r}."
             )
         with np.errstate(over="ignore"):  # an infinite sum is refused below
             total = float(sample_weight.sum())
@@ -578,7 +664,8 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             )
         if not np.isfinite(total):
             raise ValueError(
-                f"{what} sums to infinity (largest weight {float(sample_weight.max())!r}); "
+                f"{what} sums to infinity (largest weight "
+                f"{float(sample_weight.max())!r}); "
                 "divide the weights by a constant, and alpha by the same constant "
                 "(the objective depends on alpha / sum(sample_weight))."
             )
@@ -732,28 +819,28 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         )
         self._check_loss_accepts(encoded)
         sample_weight = self._sample_weights(encoded, sample_weight, X, incremental)
-        head = LOSSES[self.loss]
         # Label smoothing is affine with weights summing to 1, so it commutes with
         # mixing: smooth first, and every check below runs before any mixing.
-        targets = head.output_targets(
+        targets = LOSSES[self.loss].output_targets(
             encoded.probabilities, encoded.target_type, self.label_smoothing
         )
         network = Network(
             [X.shape[1], *self._hidden_sizes(), targets.shape[1]], self.activation
         )
-        self._check_solver(network, solver)
+        loss = self._make_loss(targets)
+        self._check_solver(network, solver, loss)
         previous = self._previous_parameters(network, continuing, incremental)
         state = getattr(self, "_stochastic_state", None) if incremental else None
         rng = state.rng if state is not None else check_random_state(self.random_state)
         theta0 = network.initial_parameters(rng) if previous is None else previous
         if solver in STOCHASTIC_SOLVERS:
             result = self._fit_stochastic(
-                X, encoded, targets, sample_weight, network, head, theta0, rng,
+                X, encoded, targets, sample_weight, network, loss, theta0, rng,
                 continuing=continuing, incremental=incremental,
             )  # fmt: skip
         else:
             result = self._fit_scipy(
-                X, targets, sample_weight, network, head, theta0, rng, solver
+                X, targets, sample_weight, network, loss, theta0, rng, solver
             )
         if not result.converged:
             # The caller of fit: past _fit_data, _fit, fit_on_copy and its lambda,
@@ -766,7 +853,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         self.target_type_ = encoded.target_type
         self.n_outputs_ = targets.shape[1]
         self.n_layers_ = network.n_layers + 1
-        self.out_activation_ = head.out_activation
+        self.out_activation_ = loss.out_activation
         self.hidden_activation_ = self.activation
         self.coefs_ = coefs
         self.intercepts_ = intercepts
@@ -800,7 +887,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             return None  # warm_start with a new architecture starts afresh
         return network.pack(self.coefs_, self.intercepts_)
 
-    def _fit_scipy(self, X, targets, sample_weight, network, head, theta0, rng, solver):
+    def _fit_scipy(self, X, targets, sample_weight, network, loss, theta0, rng, solver):
         options = dict(
             solver=solver,
             max_iter=self.max_iter,
@@ -808,7 +895,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             solver_options=self.solver_options,
             verbose=self.verbose,
         )
-        objective = Objective(network, head, X, targets, sample_weight, self.alpha)
+        objective = Objective(network, loss, X, targets, sample_weight, self.alpha)
         if self.mixup is None:
             return minimize_objective(objective, theta0, **options)
         self.mixup._validate_params()
@@ -818,7 +905,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
 
         def draw_objective():
             mixed = mixer(X, targets, sample_weight, mix_rng)
-            return Objective(network, head, *mixed, self.alpha)
+            return Objective(network, loss, *mixed, self.alpha)
 
         return minimize_redrawn(
             objective,
@@ -867,7 +954,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         return state
 
     def _fit_stochastic(
-        self, X, encoded, targets, sample_weight, network, head, theta0, rng, *,
+        self, X, encoded, targets, sample_weight, network, loss, theta0, rng, *,
         continuing, incremental,
     ):  # fmt: skip
         X = X.tocsr() if sp.issparse(X) else np.ascontiguousarray(X)
@@ -899,7 +986,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             validation_score = partial(
                 _neg_log_loss,
                 network,
-                head,
+                loss,
                 X[held_out],
                 encoded.probabilities[held_out],
                 sample_weight[held_out],
@@ -913,7 +1000,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             mixer = TrainingMixer(self.mixup, n_rows)
         objective = Objective(
             network,
-            head,
+            loss,
             X,
             targets,
             train_weight,
@@ -1112,7 +1199,7 @@ def _same_classes(a, b):
 
 
 def _neg_log_loss(network, head, X, probabilities, sample_weight, target_type, theta):
-    """Early stopping's validation score: minus the soft-label log loss (NaN if diverged)."""
+    """Early stopping's score: minus the soft-label log loss (NaN if diverged)."""
     logits = network.forward(X, theta).astype(np.float64)
     if not np.all(np.isfinite(logits)):
         return np.nan

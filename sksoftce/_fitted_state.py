@@ -1,4 +1,4 @@
-"""Fitted state: what a solver hands the estimator, published all together or not at all."""
+"""Fitted state: what a solver hands the estimator, published all at once."""
 
 from __future__ import annotations
 

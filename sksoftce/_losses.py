@@ -11,10 +11,23 @@ Categorical cross-entropy (softmax outputs, rows of ``T`` sum to 1)::
 
 Binary cross-entropy (one sigmoid per output, summed over outputs)::
 
-    loss_i = sum_k softplus(z_ik) - t_ik z_ik  = -sum_k t_ik log p_ik + (1 - t_ik) log(1 - p_ik)
+    loss_i = sum_k softplus(z_ik) - t_ik z_ik
+           = -sum_k t_ik log p_ik + (1 - t_ik) log(1 - p_ik)
 
 Both are computed without forming ``log(p)``, so they stay finite for logits of any
 magnitude and for targets of exactly 0 and 1.
+
+Options (the defaults take the plain code paths, bit for bit):
+
+- ``temperature`` T: the loss of ``softmax(z / T)`` (or ``sigmoid(z / T)``); its
+  gradient with respect to the logits ``z`` carries the factor ``1 / T``, its Hessian
+  ``1 / T**2``. Predictions use T = 1.
+- ``focal_gamma`` gamma: the focal forms. CCE: each class term ``-t_k log p_k``
+  weighted by ``(1 - p_k)**gamma``; BCE: each output's cross-entropy weighted by
+  ``(1 - p_t)**gamma`` with ``p_t = p t + (1 - p)(1 - t)`` (torchvision's
+  ``sigmoid_focal_loss`` without its alpha). Gradients are exact; no Hessian.
+- ``pos_weight`` (BCE): ``-(w_k t log p + (1 - t) log(1 - p))`` per output k, as
+  PyTorch's ``BCEWithLogitsLoss(pos_weight=...)``.
 
 Each loss also owns its output head, as scikit-learn's ``HalfBinomialLoss`` owns
 ``predict_proba``: how many outputs a problem with ``K`` classes needs, how the
@@ -36,11 +49,40 @@ def _row_dot(a, b):
     return np.einsum("ij,ij->i", a, b)
 
 
+def _focal_factor(one_minus, gamma):
+    """``(1 - p)**gamma`` and ``gamma * (1 - p)**(gamma - 1)``, finite at ``1 - p = 0``.
+
+    Where ``1 - p`` is 0 the second factor multiplies a term that is 0 as well
+    (``p (1 - p)`` or ``p log p``): it is set to 0 there.
+    """
+    weight = one_minus**gamma
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(one_minus > 0, gamma * weight / one_minus, 0.0)
+    return weight, slope
+
+
 class CategoricalCrossEntropy:
-    """Softmax outputs with categorical cross-entropy against soft targets."""
+    """Softmax outputs with categorical cross-entropy against soft targets.
+
+    Parameters
+    ----------
+    temperature : float, default=1.0
+        Train on ``softmax(logits / temperature)``.
+    focal_gamma : float, default=0.0
+        Weight each class term ``-t_k log p_k`` by ``(1 - p_k)**focal_gamma``.
+    """
 
     name = "cce"
     out_activation = "softmax"
+
+    def __init__(self, temperature=1.0, focal_gamma=0.0):
+        self.temperature = float(temperature)
+        self.focal_gamma = float(focal_gamma)
+
+    @property
+    def has_hessian(self):
+        """Whether :meth:`hessian_product` is available (not for the focal form)."""
+        return self.focal_gamma == 0
 
     # ------------------------------------------------------------- output head
     @staticmethod
@@ -62,8 +104,7 @@ class CategoricalCrossEntropy:
         return logits - logsumexp(logits, axis=1, keepdims=True)
 
     # ------------------------------------------------------------------- loss
-    @staticmethod
-    def loss_gradient(logits, targets, weights, proba_out, gradient_out):
+    def loss_gradient(self, logits, targets, weights, proba_out, gradient_out):
         """Weighted loss sum; fill ``proba_out`` and ``gradient_out``.
 
         Parameters
@@ -72,36 +113,75 @@ class CategoricalCrossEntropy:
         weights : ndarray of shape (n,)
             Weight of every row's loss.
         proba_out, gradient_out : ndarray of shape (n, K)
-            Buffers for the softmax and for ``weights * (proba - targets)``.
+            Buffers for the softmax (of ``logits / temperature``) and for the
+            gradient with respect to ``logits``, ``weights * (proba - targets)``
+            for the plain loss.
 
         Returns
         -------
         float
         """
+        if self.temperature != 1.0:
+            logits = np.multiply(logits, 1.0 / self.temperature, out=gradient_out)
         row_max = logits.max(axis=1, keepdims=True)  # (n, 1)
         np.subtract(logits, row_max, out=proba_out)
         np.exp(proba_out, out=proba_out)
         norm = proba_out.sum(axis=1)  # (n,)
         proba_out /= norm[:, None]
-        loss_rows = row_max[:, 0] + np.log(norm) - _row_dot(targets, logits)
-        np.subtract(proba_out, targets, out=gradient_out)
-        gradient_out *= weights[:, None]
+        if self.focal_gamma == 0:
+            loss_rows = row_max[:, 0] + np.log(norm) - _row_dot(targets, logits)
+            np.subtract(proba_out, targets, out=gradient_out)
+        else:
+            log_proba = logits - (row_max + np.log(norm)[:, None])  # (n, K)
+            weight, slope = _focal_factor(1.0 - proba_out, self.focal_gamma)
+            loss_rows = -_row_dot(targets, weight * log_proba)
+            # d loss / d z_j = -t_j g_j + p_j sum_k t_k g_k, with
+            # g_k = (1 - p_k)**gamma - gamma (1 - p_k)**(gamma - 1) p_k log p_k.
+            targets_g = targets * (weight - slope * proba_out * log_proba)
+            np.multiply(
+                proba_out, targets_g.sum(axis=1, keepdims=True), out=gradient_out
+            )
+            gradient_out -= targets_g
+        row_weights = weights if self.temperature == 1.0 else weights / self.temperature
+        gradient_out *= row_weights[:, None]
         return float(weights.astype(np.float64) @ loss_rows)
 
-    @staticmethod
-    def hessian_product(proba, weights, direction, out):
+    def hessian_product(self, proba, weights, direction, out):
         """Hessian of the loss in logit space applied to ``direction`` (n, K)."""
         np.multiply(proba, direction, out=out)
         out -= proba * out.sum(axis=1, keepdims=True)
+        if self.temperature != 1.0:
+            weights = weights / self.temperature**2
         out *= weights[:, None]
         return out
 
 
 class BinaryCrossEntropy:
-    """Independent sigmoid outputs with binary cross-entropy, summed over outputs."""
+    """Independent sigmoid outputs with binary cross-entropy, summed over outputs.
+
+    Parameters
+    ----------
+    temperature : float, default=1.0
+        Train on ``sigmoid(logits / temperature)``.
+    focal_gamma : float, default=0.0
+        Weight each output's cross-entropy by ``(1 - p_t)**focal_gamma``.
+    pos_weight : ndarray of shape (n_outputs,) or None, default=None
+        Weight of the positive term of each output.
+    """
 
     name = "bce"
     out_activation = "logistic"
+
+    def __init__(self, temperature=1.0, focal_gamma=0.0, pos_weight=None):
+        self.temperature = float(temperature)
+        self.focal_gamma = float(focal_gamma)
+        self.pos_weight = None if pos_weight is None else np.asarray(pos_weight, float)
+
+    @property
+    def has_hessian(self):
+        """Whether :meth:`hessian_product` is available (not with focal_gamma or
+        pos_weight, whose curvature depends on the targets)."""
+        return self.focal_gamma == 0 and self.pos_weight is None
 
     # ------------------------------------------------------------- output head
     @staticmethod
@@ -138,8 +218,7 @@ class BinaryCrossEntropy:
         return log_marginals - logsumexp(log_marginals, axis=1, keepdims=True)
 
     # ------------------------------------------------------------------- loss
-    @staticmethod
-    def loss_gradient(logits, targets, weights, proba_out, gradient_out):
+    def loss_gradient(self, logits, targets, weights, proba_out, gradient_out):
         """Weighted loss sum; fill ``proba_out`` and ``gradient_out``.
 
         Parameters
@@ -148,29 +227,58 @@ class BinaryCrossEntropy:
         weights : ndarray of shape (n,)
             Weight of every row's loss.
         proba_out, gradient_out : ndarray of shape (n, m)
-            Buffers for the sigmoids and for ``weights * (proba - targets)``.
+            Buffers for the sigmoids (of ``logits / temperature``) and for the
+            gradient with respect to ``logits``, ``weights * (proba - targets)``
+            for the plain loss.
 
         Returns
         -------
         float
         """
-        np.logaddexp(0.0, logits, out=gradient_out)  # softplus, used as scratch
-        loss_rows = gradient_out.sum(axis=1) - _row_dot(targets, logits)
-        expit(logits, out=proba_out)
-        np.subtract(proba_out, targets, out=gradient_out)
-        gradient_out *= weights[:, None]
-        return float(weights.astype(np.float64) @ loss_rows)
+        plain = self.focal_gamma == 0 and self.pos_weight is None
+        if self.temperature == 1.0 and plain:
+            np.logaddexp(0.0, logits, out=gradient_out)  # softplus, used as scratch
+            loss_rows = gradient_out.sum(axis=1) - _row_dot(targets, logits)
+            expit(logits, out=proba_out)
+            np.subtract(proba_out, targets, out=gradient_out)
+            gradient_out *= weights[:, None]
+            return float(weights.astype(np.float64) @ loss_rows)
+        z = logits / self.temperature if self.temperature != 1.0 else logits
+        expit(z, out=proba_out)
+        softplus = np.logaddexp(0.0, z)  # -log(1 - p)
+        if self.pos_weight is None:
+            loss = softplus - targets * z
+            np.subtract(proba_out, targets, out=gradient_out)
+        else:
+            # -log p = softplus(z) - z
+            positive = targets * self.pos_weight  # (n, m)
+            loss = positive * (softplus - z) + (1.0 - targets) * softplus
+            np.multiply(proba_out, positive + 1.0 - targets, out=gradient_out)
+            gradient_out -= positive
+        if self.focal_gamma != 0:
+            # (1 - p_t) = p + t - 2 p t, whose derivative is (1 - 2 t) p (1 - p).
+            one_minus = proba_out + targets - 2.0 * proba_out * targets
+            weight, slope = _focal_factor(one_minus, self.focal_gamma)
+            gradient_out *= weight
+            gradient_out += (
+                slope * (1.0 - 2.0 * targets) * proba_out * (1.0 - proba_out) * loss
+            )
+            loss = weight * loss
+        row_weights = weights if self.temperature == 1.0 else weights / self.temperature
+        gradient_out *= row_weights[:, None]
+        return float(weights.astype(np.float64) @ loss.sum(axis=1))
 
-    @staticmethod
-    def hessian_product(proba, weights, direction, out):
+    def hessian_product(self, proba, weights, direction, out):
         """Hessian of the loss in logit space applied to ``direction`` (n, m)."""
         np.subtract(1.0, proba, out=out)
         out *= proba
         out *= direction
+        if self.temperature != 1.0:
+            weights = weights / self.temperature**2
         out *= weights[:, None]
         return out
 
 
-LOSSES = {loss.name: loss for loss in (CategoricalCrossEntropy, BinaryCrossEntropy)}
+LOSSES = {loss.name: loss() for loss in (CategoricalCrossEntropy, BinaryCrossEntropy)}
 #: The loss of each output activation: what prediction reads from fitted state.
 HEADS = {loss.out_activation: loss for loss in LOSSES.values()}

@@ -107,7 +107,9 @@ class Network:
     def __init__(self, layer_sizes, activation):
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.activation = activation
-        self.shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        self.shapes = list(
+            zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True)
+        )
         weight_sizes = [fan_in * fan_out for fan_in, fan_out in self.shapes]
         self.n_weights = int(sum(weight_sizes))
         self.n_params = self.n_weights + int(sum(self.layer_sizes[1:]))
@@ -124,12 +126,17 @@ class Network:
         coefs = [
             theta[start:stop].reshape(shape)
             for start, stop, shape in zip(
-                self._weight_offsets[:-1], self._weight_offsets[1:], self.shapes
+                self._weight_offsets[:-1],
+                self._weight_offsets[1:],
+                self.shapes,
+                strict=True,
             )
         ]
         intercepts = [
             theta[start:stop]
-            for start, stop in zip(self._bias_offsets[:-1], self._bias_offsets[1:])
+            for start, stop in zip(
+                self._bias_offsets[:-1], self._bias_offsets[1:], strict=True
+            )
         ]
         return coefs, intercepts
 
@@ -152,7 +159,9 @@ class Network:
         rng = check_random_state(random_state)
         coefs, intercepts = self.unpack(theta)
         factor = 2.0 if self.activation == "logistic" else 6.0
-        for coef, intercept, (fan_in, fan_out) in zip(coefs, intercepts, self.shapes):
+        for coef, intercept, (fan_in, fan_out) in zip(
+            coefs, intercepts, self.shapes, strict=True
+        ):
             bound = np.sqrt(factor / (fan_in + fan_out))
             coef[...] = rng.uniform(-bound, bound, (fan_in, fan_out))
             intercept[...] = rng.uniform(-bound, bound, fan_out)
@@ -193,7 +202,8 @@ class Network:
         coefs, intercepts = self.unpack(theta)
         layer_input = X
         last = self.n_layers - 1
-        for layer, (coef, intercept, out) in enumerate(zip(coefs, intercepts, outputs)):
+        layers = zip(coefs, intercepts, outputs, strict=True)
+        for layer, (coef, intercept, out) in enumerate(layers):
             _matmul(layer_input, coef, out)
             out += intercept
             if layer < last:

@@ -1,4 +1,4 @@
-"""Network + loss + sample weights + L2 -> ``f(theta)``, its gradient and Hessian products.
+"""Network + loss + weights + L2 -> ``f(theta)``, its gradient and Hessian products.
 
 The objective minimised is, with sample weights ``s_i`` and ``S = sum_i s_i``::
 
@@ -115,7 +115,7 @@ class Objective:
         return total
 
     def _data_term(self, params, X, targets, weights, grad_out, proba_store=None):
-        """``sum_i weights_i * loss_i`` over the rows of ``X``; its gradient in grad_out."""
+        """``sum_i weights_i * loss_i`` over the rows of ``X``; gradient in grad_out."""
         network, loss = self.network, self.loss
 
         def step(X_block, rows, work, proba, grad_logits, out):
@@ -182,7 +182,7 @@ class Objective:
         return value
 
     def hessp(self, theta, direction):
-        """Exact Hessian of a linear model's objective at ``theta`` times ``direction``."""
+        """Exact Hessian of a linear model's objective at ``theta``, times a vector."""
         if self._proba_all is None:  # first Hessian product: keep probabilities
             self._proba_all = np.empty_like(self.targets)
             self._proba_at = None

@@ -374,7 +374,7 @@ def minimize_redrawn(
     solver_options,
     verbose,
 ):
-    """Minimise objectives whose data are drawn afresh every ``redraw_every`` iterations.
+    """Minimise objectives whose data are drawn anew every ``redraw_every`` iterations.
 
     Each round draws a new objective (new mixtures) and runs at most
     ``redraw_every`` iterations of the solver on it, from where the previous round

@@ -139,7 +139,7 @@ class AdamOptimizer:
 
 @dataclass
 class StochasticState:
-    """What carries over from one ``partial_fit`` call (or warm-started fit) to the next."""
+    """What carries over from one ``partial_fit`` call (or warm start) to the next."""
 
     optimizer: object
     rng: np.random.RandomState

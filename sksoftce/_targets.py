@@ -352,6 +352,7 @@ def class_weight_vector(class_weight, classes, probabilities, sample_weight):
     weights = np.array([class_weight.get(c, 1.0) for c in classes.tolist()], float)
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
         raise ValueError(
-            f"class_weight values must be finite and non-negative; got {class_weight!r}."
+            "class_weight values must be finite and non-negative; got "
+            f"{class_weight!r}."
         )
     return weights

@@ -59,7 +59,9 @@ def _benchmark_table():
         "",
     ]
     for cells in [COLUMNS, *table_cells(data["rows"], emphasis="")]:
-        cells = [(cell or " ").replace("|", "\\|") for cell in cells]  # not substitutions
+        cells = [
+            (cell or " ").replace("|", "\\|") for cell in cells
+        ]  # not substitutions
         lines.append("   * - " + "\n     - ".join(cells))
     out = Path(__file__).parent / "_generated" / "benchmarks.rst"
     out.parent.mkdir(exist_ok=True)

@@ -23,10 +23,16 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.preprocessing import StandardScaler
 
 from sksoftce import MixupTransformer, SoftLabelClassifier
-from sksoftce.metrics import expected_calibration_error, soft_accuracy_score, soft_log_loss
+from sksoftce.metrics import (
+    expected_calibration_error,
+    soft_accuracy_score,
+    soft_log_loss,
+)
 
 X, y = load_digits(return_X_y=True)
-splits = list(StratifiedShuffleSplit(n_splits=5, test_size=0.3, random_state=0).split(X, y))
+splits = list(
+    StratifiedShuffleSplit(n_splits=5, test_size=0.3, random_state=0).split(X, y)
+)
 models = {
     "linear": dict(hidden_layer_sizes=(), alpha=1.0),
     "MLP (32,)": dict(hidden_layer_sizes=(32,), alpha=1.0, max_iter=300),
@@ -41,7 +47,9 @@ for model, params in models.items():
             scaler = StandardScaler().fit(X[train])
             mixup = None
             if mix_alpha is not None:
-                mixup = MixupTransformer(alpha=mix_alpha, n_samples=2.0, random_state=seed)
+                mixup = MixupTransformer(
+                    alpha=mix_alpha, n_samples=2.0, random_state=seed
+                )
             clf = SoftLabelClassifier(mixup=mixup, random_state=seed, **params)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -62,7 +70,8 @@ print("| model | training | " + " | ".join(names) + " |")
 print("|---|---|" + "---|" * len(names))
 for (model, setting), scores in results.items():
     cells = " | ".join(
-        f"{m:.4f} ({s:.4f})" for m, s in zip(scores.mean(axis=0), scores.std(axis=0))
+        f"{m:.4f} ({s:.4f})"
+        for m, s in zip(scores.mean(axis=0), scores.std(axis=0), strict=True)
     )
     print(f"| {model} | {setting} | {cells} |")
 
@@ -74,7 +83,7 @@ for model in models:
         diff = results[model, setting] - base
         parts = [
             f"{name} {d:+.4f} (down on {int((col < 0).sum())}/{len(col)})"
-            for name, d, col in zip(names, diff.mean(axis=0), diff.T)
+            for name, d, col in zip(names, diff.mean(axis=0), diff.T, strict=True)
         ]
         print(f"- {model}, {setting}: " + "; ".join(parts))
 

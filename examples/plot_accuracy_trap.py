@@ -83,7 +83,9 @@ rows.append(
 )
 
 print(f"digits test set: {len(y_test)} samples, 10 classes\n")
-print("| model | element-wise binary accuracy | soft_accuracy (argmax) | element-wise MSE |")
+print(
+    "| model | element-wise binary accuracy | soft_accuracy (argmax) | element-wise MSE |"
+)
 print("|---|---|---|---|")
 for name, binary, argmax, mse in rows:
     print(f"| {name} | {binary:.4f} | {argmax:.4f} | {mse:.4f} |")
@@ -104,8 +106,15 @@ print(
 # useful model and a constant one; the argmax accuracy does.
 fig, ax = plt.subplots(figsize=(8, 4))
 positions = np.arange(len(rows))
-ax.barh(positions + 0.2, [r[1] for r in rows], height=0.4, label="element-wise binary accuracy")
-ax.barh(positions - 0.2, [r[2] for r in rows], height=0.4, label="soft_accuracy (argmax)")
+ax.barh(
+    positions + 0.2,
+    [r[1] for r in rows],
+    height=0.4,
+    label="element-wise binary accuracy",
+)
+ax.barh(
+    positions - 0.2, [r[2] for r in rows], height=0.4, label="soft_accuracy (argmax)"
+)
 ax.set_yticks(positions, [r[0] for r in rows])
 ax.set(xlabel="accuracy on the digits test set", xlim=(0, 1))
 ax.legend(loc="lower right")

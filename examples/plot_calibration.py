@@ -24,10 +24,16 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sksoftce import MixupTransformer, SoftLabelClassifier
-from sksoftce.metrics import expected_calibration_error, soft_accuracy_score, soft_log_loss
+from sksoftce.metrics import (
+    expected_calibration_error,
+    soft_accuracy_score,
+    soft_log_loss,
+)
 
 X, y = load_digits(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.4, stratify=y, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.4, stratify=y, random_state=0
+)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
@@ -35,9 +41,13 @@ common = dict(hidden_layer_sizes=(64,), alpha=1e-2, max_iter=300, random_state=0
 models = {
     "CCE": SoftLabelClassifier(loss="cce", **common),
     "BCE": SoftLabelClassifier(loss="bce", **common),
-    "CCE, label smoothing 0.1": SoftLabelClassifier(loss="cce", label_smoothing=0.1, **common),
+    "CCE, label smoothing 0.1": SoftLabelClassifier(
+        loss="cce", label_smoothing=0.1, **common
+    ),
     "CCE, mixup alpha=0.4": SoftLabelClassifier(
-        loss="cce", mixup=MixupTransformer(alpha=0.4, n_samples=2.0, random_state=0), **common
+        loss="cce",
+        mixup=MixupTransformer(alpha=0.4, n_samples=2.0, random_state=0),
+        **common,
     ),
 }
 
@@ -49,7 +59,9 @@ print("| model | test log loss | test ECE (10 bins) | test accuracy |")
 print("|---|---|---|---|")
 for name, clf in models.items():
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed budget for every model
+        warnings.simplefilter(
+            "ignore", ConvergenceWarning
+        )  # a fixed budget for every model
         clf.fit(X_train, y_train)
     proba = clf.predict_proba(X_test)
     ece = expected_calibration_error(y_test, proba, n_bins=n_bins)
@@ -61,9 +73,15 @@ for name, clf in models.items():
     correct = clf.classes_[proba.argmax(axis=1)] == y_test
     bins = np.clip(np.digitize(confidence, edges[1:-1]), 0, n_bins - 1)
     filled = np.bincount(bins, minlength=n_bins) > 0
-    mean_confidence = np.bincount(bins, confidence, n_bins)[filled] / np.bincount(bins)[filled]
+    mean_confidence = (
+        np.bincount(bins, confidence, n_bins)[filled] / np.bincount(bins)[filled]
+    )
     accuracy = np.bincount(bins, correct, n_bins)[filled] / np.bincount(bins)[filled]
     ax.plot(mean_confidence, accuracy, "o-", label=f"{name} (ECE {ece:.3f})")
-ax.set(xlabel="mean confidence in bin", ylabel="share correct in bin", title="Reliability on digits (test)")
+ax.set(
+    xlabel="mean confidence in bin",
+    ylabel="share correct in bin",
+    title="Reliability on digits (test)",
+)
 ax.legend(loc="upper left", fontsize="small")
 plt.show()

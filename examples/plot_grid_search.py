@@ -44,12 +44,16 @@ grid = {
 search = GridSearchCV(
     SoftLabelClassifier(max_iter=100, random_state=0),
     grid,
-    scoring=get_scorer(["neg_soft_log_loss", "soft_accuracy", "neg_expected_calibration_error"]),
+    scoring=get_scorer(
+        ["neg_soft_log_loss", "soft_accuracy", "neg_expected_calibration_error"]
+    ),
     refit="neg_soft_log_loss",
     cv=SoftStratifiedKFold(n_splits=3, shuffle=True, random_state=0),
 )
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed budget of 100 iterations
+    warnings.simplefilter(
+        "ignore", ConvergenceWarning
+    )  # a fixed budget of 100 iterations
     search.fit(X_train, Y_train)
 
 results = search.cv_results_
@@ -77,6 +81,9 @@ ax.barh(
     [-results["mean_test_neg_soft_log_loss"][i] for i in order][::-1],
     xerr=[results["std_test_neg_soft_log_loss"][i] for i in order][::-1],
 )
-ax.set(xlabel="cross-validated soft log loss (lower is better)", title="GridSearchCV with soft-label scorers")
+ax.set(
+    xlabel="cross-validated soft log loss (lower is better)",
+    title="GridSearchCV with soft-label scorers",
+)
 fig.tight_layout()
 plt.show()

@@ -20,13 +20,19 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from sksoftce import MixupTransformer, SoftLabelClassifier
-from sksoftce.metrics import expected_calibration_error, soft_accuracy_score, soft_log_loss
+from sksoftce.metrics import (
+    expected_calibration_error,
+    soft_accuracy_score,
+    soft_log_loss,
+)
 
 X, y = make_moons(n_samples=600, noise=0.3, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0)
 
 models = {
-    "no mixup": SoftLabelClassifier(hidden_layer_sizes=(64, 64), alpha=1e-3, max_iter=500, random_state=0),
+    "no mixup": SoftLabelClassifier(
+        hidden_layer_sizes=(64, 64), alpha=1e-3, max_iter=500, random_state=0
+    ),
     "mixup, alpha=1.0": SoftLabelClassifier(
         hidden_layer_sizes=(64, 64),
         alpha=1e-3,
@@ -41,7 +47,7 @@ grid = np.column_stack([xx.ravel(), yy.ravel()])
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
 print("| model | test log loss | test ECE | test accuracy |")
 print("|---|---|---|---|")
-for ax, (name, clf) in zip(axes, models.items()):
+for ax, (name, clf) in zip(axes, models.items(), strict=True):
     with warnings.catch_warnings():
         # Without mixup the weakly penalised MLP keeps sharpening until max_iter.
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -52,9 +58,13 @@ for ax, (name, clf) in zip(axes, models.items()):
         f"{expected_calibration_error(y_test, proba):.4f} | {soft_accuracy_score(y_test, proba):.4f} |"
     )
     surface = clf.predict_proba(grid)[:, 1].reshape(xx.shape)
-    contour = ax.contourf(xx, yy, surface, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.8)
+    contour = ax.contourf(
+        xx, yy, surface, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.8
+    )
     ax.contour(xx, yy, surface, levels=[0.5], colors="k", linewidths=1)
-    ax.scatter(X_train[:, 0], X_train[:, 1], c=y_train, cmap="RdBu_r", edgecolors="k", s=15)
+    ax.scatter(
+        X_train[:, 0], X_train[:, 1], c=y_train, cmap="RdBu_r", edgecolors="k", s=15
+    )
     ax.set_title(name)
 fig.colorbar(contour, ax=axes, label="P(class 1)")
 plt.show()

@@ -33,7 +33,9 @@ fits = {}
 for targets_name, targets in [("hard labels", y), ("soft targets", t_soft)]:
     # A Newton solver (exact Hessian products) reaches the optimum to ~1e-10.
     cce = SoftLabelClassifier(loss="cce", alpha=alpha, solver="trust-ncg", tol=1e-10)
-    bce = SoftLabelClassifier(loss="bce", alpha=alpha / 2, solver="trust-ncg", tol=1e-10)
+    bce = SoftLabelClassifier(
+        loss="bce", alpha=alpha / 2, solver="trust-ncg", tol=1e-10
+    )
     cce.fit(X, targets)
     bce.fit(X, targets)
     fits[targets_name] = (cce, bce)
@@ -46,7 +48,9 @@ for targets_name, targets in [("hard labels", y), ("soft targets", t_soft)]:
     )
 
 # With the same alpha the two models differ: the sigmoid model is penalised twice as much.
-same_alpha = SoftLabelClassifier(loss="bce", alpha=alpha, solver="trust-ncg", tol=1e-10).fit(X, y)
+same_alpha = SoftLabelClassifier(
+    loss="bce", alpha=alpha, solver="trust-ncg", tol=1e-10
+).fit(X, y)
 print(
     "BCE with the same alpha instead: max |proba difference| = "
     f"{np.abs(fits['hard labels'][0].predict_proba(X) - same_alpha.predict_proba(X)).max():.1e}"
@@ -56,11 +60,15 @@ print(
 # The coefficients of the two fits lie on the diagonal, and the loss of one sample
 # as a function of the logit difference is the same curve for both models.
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-for (name, (cce, bce)), marker in zip(fits.items(), ["o", "x"]):
+for (name, (cce, bce)), marker in zip(fits.items(), ["o", "x"], strict=True):
     left.scatter(bce.coef_.ravel(), cce.coef_.ravel(), marker=marker, label=name)
 lim = np.abs(left.get_xlim()).max()
 left.plot([-lim, lim], [-lim, lim], color="grey", lw=0.8)
-left.set(xlabel="BCE coef_ (alpha / 2)", ylabel="CCE coef_ (alpha)", title="Fitted coefficients")
+left.set(
+    xlabel="BCE coef_ (alpha / 2)",
+    ylabel="CCE coef_ (alpha)",
+    title="Fitted coefficients",
+)
 left.legend()
 
 z = np.linspace(-6, 6, 200)
@@ -71,8 +79,12 @@ for t in (1.0, 0.7):
     cce_loss = -(1 - t) * log_softmax[:, 0] - t * log_softmax[:, 1]
     right.plot(z, bce_loss, lw=3, alpha=0.4, label=f"BCE, t={t}")
     right.plot(z, cce_loss, "--", label=f"CCE, t={t}")
-    print(f"t={t}: max |CCE - BCE| over the logit grid = {np.abs(cce_loss - bce_loss).max():.1e}")
-right.set(xlabel="logit difference z1 - z0", ylabel="loss of one sample", title="Loss curves")
+    print(
+        f"t={t}: max |CCE - BCE| over the logit grid = {np.abs(cce_loss - bce_loss).max():.1e}"
+    )
+right.set(
+    xlabel="logit difference z1 - z0", ylabel="loss of one sample", title="Loss curves"
+)
 right.legend()
 fig.tight_layout()
 plt.show()

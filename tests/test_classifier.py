@@ -7,7 +7,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.datasets import load_iris, make_classification, make_multilabel_classification
+from sklearn.datasets import (
+    load_iris,
+    make_classification,
+    make_multilabel_classification,
+)
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.preprocessing import StandardScaler
@@ -37,7 +41,10 @@ def test_string_labels_round_trip(iris):
     names = np.array(["setosa", "versicolor", "virginica"])[y]
     clf = SoftLabelClassifier().fit(X, names)
     np.testing.assert_array_equal(clf.classes_, ["setosa", "versicolor", "virginica"])
-    assert set(clf.predict(X)) <= set(clf.classes_)
+    # The names come back in place of the indices of the most probable class.
+    np.testing.assert_array_equal(
+        clf.predict(X), clf.classes_[clf.predict_proba(X).argmax(axis=1)]
+    )
     assert clf.score(X, names) > 0.9
     assert clf.target_type_ == "multiclass"
 
@@ -69,7 +76,9 @@ def test_probability_matrix_with_class_names(iris):
     clf = SoftLabelClassifier(classes=["a", "b", "c"]).fit(X, Y)
     np.testing.assert_array_equal(clf.classes_, ["a", "b", "c"])
     assert clf.target_type_ == "multiclass"
-    assert set(clf.predict(X)) <= {"a", "b", "c"}
+    np.testing.assert_array_equal(
+        clf.predict(X), np.array(["a", "b", "c"])[clf.predict_proba(X).argmax(axis=1)]
+    )
     default = SoftLabelClassifier().fit(X, Y)
     np.testing.assert_array_equal(default.classes_, [0, 1, 2])
     np.testing.assert_allclose(default.predict_proba(X), clf.predict_proba(X))
@@ -89,13 +98,15 @@ def test_rows_that_do_not_sum_to_one_are_multilabel():
     clf = SoftLabelClassifier(loss="bce").fit(X, Y)
     assert clf.target_type_ == "multilabel"
     assert clf.predict(X).shape == (100, 4)
-    assert set(np.unique(clf.predict(X))) <= {0, 1}
     proba = clf.predict_proba(X)
     assert proba.shape == (100, 4)
     # Independent marginals, not a distribution over labels.
     assert not np.allclose(proba.sum(axis=1), 1.0)
     np.testing.assert_array_equal(clf.predict(X), (proba > 0.5).astype(int))
-    assert 0 <= clf.score(X, Y) <= 1
+    # Subset accuracy: a row counts when every label is right.
+    subset_accuracy = np.mean(np.all(clf.predict(X) == Y, axis=1))
+    assert clf.score(X, Y) == pytest.approx(subset_accuracy)
+    assert subset_accuracy < np.mean(clf.predict(X) == Y)  # not per-label accuracy
 
 
 def test_soft_multilabel_marginals():
@@ -124,7 +135,9 @@ def test_column_vector_y_warns_and_is_raveled(iris):
     X, y = iris
     with pytest.warns(DataConversionWarning, match="column-vector y"):
         clf = SoftLabelClassifier().fit(X, y[:, None])
-    np.testing.assert_array_equal(clf.predict(X), SoftLabelClassifier().fit(X, y).predict(X))
+    np.testing.assert_array_equal(
+        clf.predict(X), SoftLabelClassifier().fit(X, y).predict(X)
+    )
 
 
 # -------------------------------------------------------------------- predictions
@@ -144,7 +157,9 @@ def test_log_proba_is_log_of_proba_and_stable(iris, loss, hidden):
     clf = SoftLabelClassifier(
         loss=loss, hidden_layer_sizes=hidden, random_state=0, max_iter=1000
     ).fit(X, y)
-    np.testing.assert_allclose(np.log(clf.predict_proba(X)), clf.predict_log_proba(X), rtol=1e-10)
+    np.testing.assert_allclose(
+        np.log(clf.predict_proba(X)), clf.predict_log_proba(X), rtol=1e-10
+    )
     far = X[:3] * 1e6  # logits of ~1e6: proba saturates, log-proba stays finite
     assert np.all(np.isfinite(clf.predict_log_proba(far)))
     np.testing.assert_allclose(clf.predict_proba(far).sum(axis=1), 1.0)
@@ -156,7 +171,9 @@ def test_binary_cce_coef_is_the_difference_of_the_two_units():
     W, b = clf.coefs_[0], clf.intercepts_[0]
     np.testing.assert_allclose(clf.coef_, (W[:, 1] - W[:, 0])[None, :])
     np.testing.assert_allclose(clf.intercept_, [b[1] - b[0]])
-    np.testing.assert_allclose(clf.decision_function(X), X @ clf.coef_[0] + clf.intercept_[0])
+    np.testing.assert_allclose(
+        clf.decision_function(X), X @ clf.coef_[0] + clf.intercept_[0]
+    )
 
 
 def test_mlp_has_no_coef_(iris):
@@ -166,7 +183,7 @@ def test_mlp_has_no_coef_(iris):
     assert [b.shape for b in clf.intercepts_] == [(5,), (3,)]
     assert not hasattr(clf, "coef_")
     with pytest.raises(AttributeError, match="linear models only"):
-        clf.intercept_
+        _ = clf.intercept_
 
 
 def test_score_on_soft_targets_is_argmax_accuracy(iris):
@@ -181,7 +198,9 @@ def test_score_on_soft_targets_is_argmax_accuracy(iris):
 def test_grid_search_without_scoring_works_on_soft_targets(iris):
     X, y = iris
     search = GridSearchCV(
-        SoftLabelClassifier(), {"alpha": [0.1, 10.0]}, cv=KFold(3, shuffle=True, random_state=0)
+        SoftLabelClassifier(),
+        {"alpha": [0.1, 10.0]},
+        cv=KFold(3, shuffle=True, random_state=0),
     ).fit(X, _soft(y, 3))
     assert search.best_score_ > 0.8
 
@@ -194,16 +213,22 @@ def test_grid_search_without_scoring_works_on_soft_targets(iris):
 def test_every_solver_reaches_the_same_linear_model(iris, solver, loss):
     X, y = iris
     reference = SoftLabelClassifier(loss=loss, solver="trust-ncg", tol=1e-8).fit(X, y)
-    clf = SoftLabelClassifier(loss=loss, solver=solver, tol=1e-7, max_iter=2000).fit(X, y)
-    np.testing.assert_allclose(clf.predict_proba(X), reference.predict_proba(X), atol=1e-5)
+    clf = SoftLabelClassifier(loss=loss, solver=solver, tol=1e-7, max_iter=2000).fit(
+        X, y
+    )
+    np.testing.assert_allclose(
+        clf.predict_proba(X), reference.predict_proba(X), atol=1e-5
+    )
     assert clf.loss_ == pytest.approx(reference.loss_, rel=1e-9)
 
 
 @pytest.mark.parametrize("solver", ["L-BFGS-B", "BFGS", "CG"])
 def test_gradient_solvers_fit_an_mlp(iris, solver):
     X, y = iris
+    # tol=1e-3, a gradient norm all three reach: CG's line search loses precision
+    # before the default 1e-4 on this MLP (status 2, a ConvergenceWarning).
     clf = SoftLabelClassifier(
-        hidden_layer_sizes=(8,), solver=solver, max_iter=500, random_state=0
+        hidden_layer_sizes=(8,), solver=solver, max_iter=500, tol=1e-3, random_state=0
     ).fit(X, y)
     assert clf.loss_ < clf.loss_curve_[0] / 5
     assert clf.score(X, y) > 0.95
@@ -220,7 +245,9 @@ def test_loss_curve_records_every_iteration(iris):
 def test_max_iter_stops_with_a_convergence_warning(iris):
     X, y = iris
     with pytest.warns(ConvergenceWarning, match="did not converge") as record:
-        clf = SoftLabelClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X, y)
+        clf = SoftLabelClassifier(
+            hidden_layer_sizes=(8,), max_iter=3, random_state=0
+        ).fit(X, y)
     assert len(record) == 1
     assert clf.n_iter_ == 3
     assert clf.optimize_result_.status == 1  # L-BFGS-B: iteration limit
@@ -262,6 +289,7 @@ def test_random_state_makes_mlp_fits_reproducible(iris):
     b = clone(a)
     c = clone(a).set_params(random_state=2)
     with warnings.catch_warnings():
+        # A fixed budget of 50 iterations: reproducibility holds at any iterate.
         warnings.simplefilter("ignore", ConvergenceWarning)
         pa, pb, pc = (m.fit(X, y).predict_proba(X) for m in (a, b, c))
     np.testing.assert_array_equal(pa, pb)
@@ -272,6 +300,8 @@ def test_warm_start_continues_from_the_previous_fit(iris):
     X, y = iris
     kwargs = dict(hidden_layer_sizes=(6,), random_state=0, max_iter=20)
     with warnings.catch_warnings():
+        # Fixed budgets of 20 iterations, short of convergence on purpose: the warm
+        # fit must have room to improve on the first one.
         warnings.simplefilter("ignore", ConvergenceWarning)
         warm = SoftLabelClassifier(warm_start=True, **kwargs).fit(X, y)
         first = warm.loss_
@@ -290,44 +320,62 @@ def test_label_smoothing_matches_smoothed_targets(iris):
         smoothed = SoftLabelClassifier(loss=loss, label_smoothing=eps).fit(X, y)
         Y = (1 - eps) * np.eye(3)[y] + share
         manual = SoftLabelClassifier(loss=loss, multilabel=loss == "bce").fit(X, Y)
-        np.testing.assert_allclose(smoothed.coefs_[0], manual.coefs_[0], rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            smoothed.coefs_[0], manual.coefs_[0], rtol=1e-6, atol=1e-8
+        )
 
 
 def test_class_weight_for_soft_targets_is_the_expected_weight(iris):
     X, y = iris
     Y = _soft(y, 3)
     cw = {0: 3.0, 1: 1.0, 2: 0.5}
-    weighted = SoftLabelClassifier(class_weight=cw, solver="trust-ncg", tol=1e-8).fit(X, Y)
+    weighted = SoftLabelClassifier(class_weight=cw, solver="trust-ncg", tol=1e-8).fit(
+        X, Y
+    )
     per_row = Y @ np.array([3.0, 1.0, 0.5])
-    manual = SoftLabelClassifier(solver="trust-ncg", tol=1e-8).fit(X, Y, sample_weight=per_row)
+    manual = SoftLabelClassifier(solver="trust-ncg", tol=1e-8).fit(
+        X, Y, sample_weight=per_row
+    )
     np.testing.assert_allclose(weighted.coef_, manual.coef_, rtol=1e-6, atol=1e-8)
 
 
 # --------------------------------------------------------------- data and dtypes
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 @pytest.mark.parametrize("hidden", [(), (5,)])
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_sparse_equals_dense(iris, fmt, hidden):
     """Same objective up to rounding, so the same first iterations (a long non-convex
     run would let rounding differences grow)."""
     X, y = iris
     kwargs = dict(hidden_layer_sizes=hidden, random_state=0, max_iter=15)
-    dense = SoftLabelClassifier(**kwargs).fit(X, y)
-    sparse = SoftLabelClassifier(**kwargs).fit(sp.csr_matrix(X).asformat(fmt), y)
+    with warnings.catch_warnings():
+        # A fixed budget of 15 iterations, short of convergence on purpose (above).
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = SoftLabelClassifier(**kwargs).fit(X, y)
+        sparse = SoftLabelClassifier(**kwargs).fit(sp.csr_matrix(X).asformat(fmt), y)
     np.testing.assert_allclose(
-        sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), rtol=1e-6, atol=1e-8
+        sparse.predict_proba(sp.csr_matrix(X)),
+        dense.predict_proba(X),
+        rtol=1e-6,
+        atol=1e-8,
     )
 
 
-@pytest.mark.parametrize("hidden", [(), (8,)])
-def test_float32_stays_float32(iris, hidden):
+# Float32 against float64 probabilities. Both fits start from the same point and take
+# the same L-BFGS-B steps; they differ only by float32 rounding of X and of every
+# evaluation (float32 eps = 1.2e-7). Linear (convex, 17 steps): measured 2.5e-7, about
+# two float32 eps; atol 1e-6 (8 eps) leaves a factor 4. MLP (non-convex, 92 steps):
+# rounding differences grow along the path, measured 1.6e-3; atol 5e-3 leaves a
+# factor 3. (The former atol of 2e-2 was 80,000 times the linear model's error.)
+@pytest.mark.parametrize("hidden, atol", [((), 1e-6), ((8,), 5e-3)])
+def test_float32_stays_float32(iris, hidden, atol):
     X, y = iris
     X32 = X.astype(np.float32)
-    clf = SoftLabelClassifier(hidden_layer_sizes=hidden, random_state=0, max_iter=500).fit(X32, y)
+    params = dict(hidden_layer_sizes=hidden, random_state=0, max_iter=500)
+    clf = SoftLabelClassifier(**params).fit(X32, y)
     assert all(c.dtype == np.float32 for c in clf.coefs_ + clf.intercepts_)
     assert clf.predict_proba(X32).dtype == np.float32
-    ref = SoftLabelClassifier(hidden_layer_sizes=hidden, random_state=0, max_iter=500).fit(X, y)
-    np.testing.assert_allclose(clf.predict_proba(X32), ref.predict_proba(X), atol=2e-2)
+    ref = SoftLabelClassifier(**params).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X32), ref.predict_proba(X), atol=atol)
 
 
 def test_dataframe_sets_feature_names(iris):
@@ -355,7 +403,9 @@ def test_mlp_objective_with_integer_weights_equals_repeated_rows():
     network = Network([5, 7, 3], "tanh")
     theta = network.initial_parameters(0)
     alpha = 0.5
-    weighted = Objective(network, LOSSES["cce"], X, T, counts / counts.sum(), alpha / counts.sum())
+    weighted = Objective(
+        network, LOSSES["cce"], X, T, counts / counts.sum(), alpha / counts.sum()
+    )
     Xr, Tr = np.repeat(X, counts, axis=0), np.repeat(T, counts, axis=0)
     n = counts.sum()
     repeated = Objective(network, LOSSES["cce"], Xr, Tr, np.full(n, 1 / n), alpha / n)

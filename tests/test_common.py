@@ -1,5 +1,8 @@
 """scikit-learn's estimator checks for every public estimator."""
 
+import warnings
+
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksoftce import MixupTransformer, SoftLabelClassifier
@@ -7,8 +10,9 @@ from sksoftce import MixupTransformer, SoftLabelClassifier
 # An MLP's objective with integer sample weights is the objective on repeated rows
 # (tests/test_classifier.py checks both values and gradients agree to 1e-12), but
 # L-BFGS on a non-convex objective amplifies the last-bit differences of the two sums
-# over its iterations and stops at points whose probabilities differ by up to 5e-4
-# (measured), far above the check's rtol of 1e-7. The linear (convex) models pass these checks.
+# over its iterations and stops at points whose probabilities differ by 1e-5 to 6e-4
+# (measured, each check failing on that assertion), far above the check's rtol of
+# 1e-7. The linear (convex) models pass these checks.
 _MLP_SAMPLE_WEIGHT = (
     "L-BFGS on the non-convex MLP objective turns rounding differences between "
     "weighted and repeated rows into different iterates"
@@ -44,7 +48,8 @@ ESTIMATORS = [
 _MIXUP_SAMPLE_WEIGHT = (
     "mixup's random pairs match repeated rows in distribution, not draw by draw"
 )
-# Every expected failure is measured here and strict (xfail_strict in pyproject).
+# Every expected failure is measured here and strict (xfail_strict=True below and in
+# pyproject): a check that starts to pass fails the suite until its entry goes.
 EXPECTED_FAILURES = {
     id(_MLP): {"check_sample_weight_equivalence_on_dense_data": _MLP_SAMPLE_WEIGHT},
     id(_MLP_LBFGS): {
@@ -65,6 +70,15 @@ def _expected_failed_checks(estimator):
     return EXPECTED_FAILURES.get(id(estimator), {})
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(
+    ESTIMATORS, expected_failed_checks=_expected_failed_checks, xfail_strict=True
+)
 def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
+    # The checks test the API on small data sets of their own (random features and
+    # labels among them) with each estimator's fixed default budget (max_iter=200,
+    # or the 1000 some checks set); MLPs and the stochastic solvers often stop at
+    # that budget there, which is not what the checks are about (scikit-learn's own
+    # common tests ignore ConvergenceWarning the same way).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)

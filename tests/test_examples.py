@@ -26,7 +26,11 @@ def _run(name):
 
 
 def _table_rows(output):
-    return [line for line in output.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    return [
+        line
+        for line in output.splitlines()
+        if line.startswith("| ") and "---" not in line
+    ][1:]
 
 
 def test_compare_losses_prints_the_eight_combinations():

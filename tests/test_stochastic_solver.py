@@ -1,4 +1,5 @@
-"""The mini-batch solvers: updates, unbiased batch estimates, partial_fit, early stopping."""
+"""The mini-batch solvers: updates, unbiased batch estimates, partial_fit, early
+stopping."""
 
 import warnings
 
@@ -185,7 +186,9 @@ def test_partial_fit_epochs_equal_fit(solver, shuffle):
     incremental = SoftLabelClassifier(**params)
     for _ in range(7):
         incremental.partial_fit(X_IRIS, Y_IRIS, classes=[0, 1, 2])
-    for a, b in zip(fitted.coefs_ + fitted.intercepts_, incremental.coefs_ + incremental.intercepts_, strict=True):  # fmt: skip
+    fitted_params = fitted.coefs_ + fitted.intercepts_
+    incremental_params = incremental.coefs_ + incremental.intercepts_
+    for a, b in zip(fitted_params, incremental_params, strict=True):
         np.testing.assert_array_equal(a, b)
     assert incremental.t_ == fitted.t_ == 7 * 150
     np.testing.assert_array_equal(incremental.loss_curve_, fitted.loss_curve_)
@@ -252,9 +255,7 @@ def test_partial_fit_keeps_a_multilabel_reading():
 
 def test_partial_fit_after_fit_continues():
     clf = SoftLabelClassifier(hidden_layer_sizes=(4,), solver="adam", random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.set_params(max_iter=3).fit(X_IRIS, Y_IRIS)
+    _unconverged(clf.set_params(max_iter=3), X_IRIS, Y_IRIS)
     before = [c.copy() for c in clf.coefs_]
     t_before = clf.t_
     clf.partial_fit(X_IRIS, Y_IRIS)
@@ -381,8 +382,10 @@ def test_float32_is_kept_end_to_end():
 
 def test_full_batch_integer_weights_equal_repeated_rows():
     counts = RNG.integers(1, 4, size=150)
-    params = dict(hidden_layer_sizes=(4,), solver="adam", max_iter=20, shuffle=False,
-                  n_iter_no_change=np.inf, random_state=0, learning_rate_init=0.01)  # fmt: skip
+    params = dict(
+        hidden_layer_sizes=(4,), solver="adam", max_iter=20, shuffle=False,
+        n_iter_no_change=np.inf, random_state=0, learning_rate_init=0.01,
+    )  # fmt: skip
     weighted = _unconverged(
         SoftLabelClassifier(batch_size=150, **params), X_IRIS, Y_IRIS,
         sample_weight=counts,
@@ -412,6 +415,7 @@ def test_every_target_kind_trains(solver, target):
         label_smoothing=0.1, random_state=0,
     )  # fmt: skip
     with warnings.catch_warnings():
+        # A fixed budget of 30 epochs: the loss must fall, converged or not.
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X_IRIS, y)
     assert clf.loss_curve_[-1] < clf.loss_curve_[0]

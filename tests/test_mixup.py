@@ -290,8 +290,12 @@ class _RowCounter(SoftLabelClassifier):
 def test_no_augmented_row_reaches_predict_or_score_in_cross_validate():
     _RowCounter.seen.clear()
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
-    clf = _RowCounter(mixup=MixupTransformer(alpha=1.0, n_samples=3.0, random_state=0))
-    cross_validate(clf, X_IRIS, NAMES, cv=cv, scoring=["accuracy", "neg_log_loss"])
+    clf = _RowCounter(
+        mixup=MixupTransformer(alpha=1.0, n_samples=3.0, random_state=0), max_iter=10
+    )
+    # Which rows reach predict and score is the point, not the fit: 10 iterations.
+    with pytest.warns(ConvergenceWarning):
+        cross_validate(clf, X_IRIS, NAMES, cv=cv, scoring=["accuracy", "neg_log_loss"])
     test_sizes = [len(test) for _, test in cv.split(X_IRIS, NAMES)]
     assert sorted({len(x) for x in _RowCounter.seen}) == sorted(set(test_sizes))
     originals = {row.tobytes() for row in X_IRIS}
@@ -309,8 +313,8 @@ def test_grid_search_over_mixup_and_loss_with_string_labels():
     grid = {"clf__mixup__alpha": [0.1, 1.0], "clf__loss": ["cce", "bce"]}
     search = GridSearchCV(pipe, grid, cv=3).fit(X_IRIS, NAMES)
     assert set(search.cv_results_["param_clf__mixup__alpha"]) == {0.1, 1.0}
-    assert set(search.predict(X_IRIS)) <= set(NAMES)
-    assert search.predict(X_IRIS).dtype.kind == "U"
+    predicted = search.predict(X_IRIS)
+    assert predicted.dtype.kind == "U" and (predicted == NAMES).mean() > 0.8
     assert search.best_score_ > 0.8
 
 

@@ -38,7 +38,7 @@ sphinx_gallery_conf = {
     "filename_pattern": r"/plot_",
     # compare_losses.py (the README's main job) and mixup_digits.py print tables
     # only; the gallery holds the examples with plots.
-    "ignore_pattern": r"(^|/)(compare_losses|mixup_digits|mixup_solvers_digits)\.py$",
+    "ignore_pattern": r"(^|/)(compare_losses|mixup_digits|mixup_solvers_digits|distillation_study)\.py$",
     "within_subsection_order": "FileNameSortKey",
     "image_scrapers": ("matplotlib",),
     "abort_on_example_error": True,

@@ -115,6 +115,7 @@ class Network:
         self.n_params = self.n_weights + int(sum(self.layer_sizes[1:]))
         self._weight_offsets = np.cumsum([0, *weight_sizes])
         self._bias_offsets = self.n_weights + np.cumsum([0, *self.layer_sizes[1:]])
+        self._unpacked = []  # (array, coefs, intercepts) of the last arrays unpacked
 
     @property
     def n_layers(self):
@@ -122,7 +123,20 @@ class Network:
         return len(self.shapes)
 
     def unpack(self, theta):
-        """Views of ``theta`` as ``(coefs, intercepts)`` lists, one per layer."""
+        """Views of ``theta`` as ``(coefs, intercepts)`` lists, one per layer.
+
+        The views of the last few arrays are kept: the mini-batch solvers unpack
+        the same parameter and gradient vectors (updated in place) at every step,
+        and building the views took about a third of a millisecond per batch.
+        """
+        for array, coefs, intercepts in self._unpacked:
+            if array is theta:
+                return coefs, intercepts
+        coefs, intercepts = self._views(theta)
+        self._unpacked = [(theta, coefs, intercepts), *self._unpacked[:3]]
+        return coefs, intercepts
+
+    def _views(self, theta):
         coefs = [
             theta[start:stop].reshape(shape)
             for start, stop, shape in zip(

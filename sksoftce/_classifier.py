@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from functools import partial
@@ -937,21 +938,12 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 theta, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
             )
         mix_rng = self._mix_rng(rng) if self.mixup is not None else rng
-        state = StochasticState(optimizer=optimizer, rng=rng, mix_rng=mix_rng)
         previous = getattr(self, "_stochastic_state", None)
         if continuing and previous is not None:  # a warm start carries the history on
-            state.n_samples_seen = previous.n_samples_seen
-            state.loss_curve = list(previous.loss_curve)
-            state.no_improvement_count = previous.no_improvement_count
-            state.best_loss = previous.best_loss
-            state.validation_scores = (
-                None
-                if previous.validation_scores is None
-                else list(previous.validation_scores)
+            return dataclasses.replace(
+                previous.copy(), optimizer=optimizer, rng=rng, mix_rng=mix_rng
             )
-            state.best_validation_score = previous.best_validation_score
-            state.best_theta = previous.best_theta
-        return state
+        return StochasticState(optimizer=optimizer, rng=rng, mix_rng=mix_rng)
 
     def _fit_stochastic(
         self, X, encoded, targets, sample_weight, network, loss, theta0, rng, *,

@@ -267,15 +267,19 @@ def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbos
         # SciPy; on badly scaled data it never reaches its tolerance (X * 1e100
         # never returned). In exact arithmetic CG ends within n_params steps;
         # 20 * n_params products between two iterations, as Newton-CG allows,
-        # means it is lost.
+        # means it is lost. A non-finite product (overflow) ends it too: SciPy's
+        # trust-region subproblems raise on one instead of returning.
         limit = 20 * max(theta0.shape[0], 1) + 20
         products = [0]
 
         def hessp(theta, direction):
             products[0] += 1
             if products[0] > limit:
-                raise _InnerLoopLost(limit)
-            return objective.hessp(theta, direction)
+                raise _InnerLoopLost(f"ran {limit} Hessian products without converging")
+            product = objective.hessp(theta, direction)
+            if not np.all(np.isfinite(product)):  # SciPy's CG would raise on it
+                raise _InnerLoopLost("met a non-finite Hessian product")
+            return product
 
         counted_record = record
 
@@ -297,16 +301,19 @@ def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbos
                 callback=record,
                 options=options,
             )
-    except _InnerLoopLost as exc:
+    except (_InnerLoopLost, ValueError) as exc:
+        # SciPy's trust-region subproblems take norms with check_finite: an
+        # overflow in their own vector algebra raises instead of returning.
+        overflowed = isinstance(exc, ValueError) and "infs or NaNs" in str(exc)
+        if not (isinstance(exc, _InnerLoopLost) or overflowed):
+            raise
+        what = "overflowed" if overflowed else exc.args[0]
         result = OptimizeResult(
             x=last_finite[0],
             fun=np.nan if last_finite[1] is None else last_finite[1],
             success=False,
             status=_INNER_LOOP_LOST,
-            message=(
-                f"the inner conjugate-gradient loop ran {exc.args[0]} Hessian "
-                "products without converging (badly scaled data?)"
-            ),
+            message=(f"the inner conjugate-gradient loop {what} (badly scaled data?)"),
             nit=len(loss_curve) - 1,
         )
     if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):

@@ -30,16 +30,18 @@ _MIXUP = SoftLabelClassifier(mixup=MixupTransformer(random_state=0), random_stat
 ESTIMATORS = [
     SoftLabelClassifier(),
     SoftLabelClassifier(loss="bce"),
-    _MLP,
-    _MLP_TANH_BCE,
     _MIXUP,
     SoftLabelClassifier(solver="adam", hidden_layer_sizes=(8,), random_state=0),
     SoftLabelClassifier(
         loss="bce", solver="sgd", learning_rate="adaptive", random_state=0
     ),
-    _MLP_LBFGS,
     MixupTransformer(random_state=0),
 ]
+# Whether those rounding differences exceed the check's tolerance depends on the
+# BLAS and the machine (measured: _MLP_LBFGS's dense check failed on one machine and
+# passed on another with the same packages), so their expected failures are not
+# strict.
+ROUNDING_DEPENDENT = [_MLP, _MLP_TANH_BCE, _MLP_LBFGS]
 
 
 # Mixup draws random pairs in proportion to the sample weights: integer weights act
@@ -49,7 +51,8 @@ _MIXUP_SAMPLE_WEIGHT = (
     "mixup's random pairs match repeated rows in distribution, not draw by draw"
 )
 # Every expected failure is measured here and strict (xfail_strict=True below and in
-# pyproject): a check that starts to pass fails the suite until its entry goes.
+# pyproject): a check that starts to pass fails the suite until its entry goes. The
+# exception is ROUNDING_DEPENDENT above.
 EXPECTED_FAILURES = {
     id(_MLP): {"check_sample_weight_equivalence_on_dense_data": _MLP_SAMPLE_WEIGHT},
     id(_MLP_LBFGS): {
@@ -74,6 +77,19 @@ def _expected_failed_checks(estimator):
     ESTIMATORS, expected_failed_checks=_expected_failed_checks, xfail_strict=True
 )
 def test_sklearn_compatible_estimator(estimator, check):
+    _run_check(estimator, check)
+
+
+@parametrize_with_checks(
+    ROUNDING_DEPENDENT,
+    expected_failed_checks=_expected_failed_checks,
+    xfail_strict=False,
+)
+def test_sklearn_compatible_mlp(estimator, check):
+    _run_check(estimator, check)
+
+
+def _run_check(estimator, check):
     # The checks test the API on small data sets of their own (random features and
     # labels among them) with each estimator's fixed default budget (max_iter=200,
     # or the 1000 some checks set); MLPs and the stochastic solvers often stop at

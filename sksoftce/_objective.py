@@ -205,3 +205,55 @@ class Objective:
         product = self.grad.astype(np.float64)
         product[: network.n_weights] += self.l2 * direction[: network.n_weights]
         return product
+
+    def hessian(self, theta):
+        """Exact Hessian of a linear model's objective at ``theta``, dense, float64.
+
+        With the intercept as a last feature of ones, ``x~ = [x, 1]``, the block of
+        outputs ``(k, j)`` is ``sum_i h_kj(i) x~_i x~_i^T`` (the loss's
+        :meth:`curvature_pairs`), one matrix product per pair ``k <= j`` and block
+        of rows; the parameter layout (coefficients ``(d, m)`` raveled, then the
+        ``m`` intercepts) is that of the array ``(d + 1, m, d + 1, m)``, reshaped.
+        It takes ``(d + 1)**2 m**2`` float64 entries.
+        """
+        if self._proba_all is None:  # keep the probabilities, as hessp does
+            self._proba_all = np.empty_like(self.targets)
+            self._proba_at = None
+        if self._proba_at is None or not np.array_equal(theta, self._proba_at):
+            self(theta)
+        X, loss = self.X, self.loss
+        n_samples, n_features = X.shape
+        n_outputs = self.targets.shape[1]
+        blocks = np.zeros((n_features + 1, n_outputs, n_features + 1, n_outputs))
+        if sp.issparse(X):
+            ones = sp.csr_matrix(np.ones((n_samples, 1), dtype=self.dtype))
+            augmented = sp.hstack([X, ones], format="csr")
+            step = n_samples
+        else:
+            step = self.block_rows
+            augmented = np.empty((step, n_features + 1), dtype=self.dtype)
+            augmented[:, -1] = 1.0
+            scaled = np.empty_like(augmented)
+        for start in range(0, n_samples, step):
+            rows = slice(start, min(start + step, n_samples))
+            if sp.issparse(X):
+                X_rows = augmented
+            else:
+                X_rows = augmented[: rows.stop - start]
+                X_rows[:, :-1] = X[rows]
+            pairs = loss.curvature_pairs(self._proba_all[rows], self.weights[rows])
+            for k, j, h in pairs:
+                if sp.issparse(X):
+                    block = (X_rows.T @ X_rows.multiply(h[:, None])).toarray()
+                else:
+                    out = np.multiply(X_rows, h[:, None], out=scaled[: len(h)])
+                    block = X_rows.T @ out
+                blocks[:, k, :, j] += block
+        for k in range(n_outputs):  # the pairs j < k by symmetry
+            for j in range(k):
+                blocks[:, k, :, j] = blocks[:, j, :, k].T
+        size = (n_features + 1) * n_outputs
+        hessian = blocks.reshape(size, size)
+        n_weights = self.network.n_weights
+        hessian[np.arange(n_weights), np.arange(n_weights)] += self.l2
+        return hessian

@@ -18,8 +18,12 @@ from threadpoolctl import ThreadpoolController
 
 from ._fitted_state import SolverResult
 
-#: Solvers that need Hessian-vector products, provided for linear models only.
-HESSIAN_SOLVERS = frozenset({"Newton-CG", "trust-ncg", "trust-krylov"})
+#: Solvers that need the full Hessian (a dense matrix), for linear models only.
+FULL_HESSIAN_SOLVERS = frozenset({"trust-exact"})
+#: Solvers that need Hessian-vector products or the Hessian, for linear models only.
+HESSIAN_SOLVERS = frozenset({"Newton-CG", "trust-ncg", "trust-krylov"}) | (
+    FULL_HESSIAN_SOLVERS
+)
 GRADIENT_SOLVERS = frozenset({"L-BFGS-B", "BFGS", "CG"})
 SOLVERS = GRADIENT_SOLVERS | HESSIAN_SOLVERS
 #: Other spellings of the SciPy methods: scikit-learn's name of L-BFGS-B.
@@ -33,8 +37,11 @@ _TOL_OPTION = {
     "CG": "gtol",
     "trust-ncg": "gtol",
     "trust-krylov": "gtol",
+    "trust-exact": "gtol",
     "Newton-CG": "xtol",
 }
+#: Largest dense (n_params, n_params) float64 matrix a solver may store.
+DENSE_MATRIX_MAX_BYTES = 2 * 1024**3
 # SciPy's status when a callback raised StopIteration.
 _CALLBACK_STOP = 99
 # Our status when the inner loop of a Hessian solver was stopped.
@@ -109,6 +116,10 @@ _METHOD_FUNCTIONS = {
         "_minimize._minimize_trust_krylov",
         "_trustregion._minimize_trust_region",
     ],
+    "trust-exact": [
+        "_trustregion_exact._minimize_trustregion_exact",
+        "_trustregion._minimize_trust_region",
+    ],
 }
 # Arguments of minimize itself, which the estimator sets.
 _NOT_OPTIONS = {"fun", "x0", "args", "jac", "hess", "hessp", "bounds", "constraints"}
@@ -146,6 +157,12 @@ def check_solver_options(solver, solver_options, n_params):
     one-parameter quadratic: whatever it raises is reported as a ValueError.
     """
     options = dict(solver_options or {})
+    if solver in FULL_HESSIAN_SOLVERS and 8 * n_params**2 > DENSE_MATRIX_MAX_BYTES:
+        raise ValueError(
+            f"solver={solver!r} stores the dense {n_params} x {n_params} Hessian "
+            f"({8 * n_params**2 / 1024**3:.1f} GiB) for this model; use 'trust-ncg' "
+            "(Hessian-vector products) or 'L-BFGS-B'."
+        )
     if "maxiter" in options:
         raise ValueError(
             "solver_options must not set 'maxiter'; use the max_iter parameter."
@@ -183,7 +200,7 @@ def check_solver_options(solver, solver_options, n_params):
                 np.ones(1),
                 method=solver,
                 jac=True,
-                hessp=(lambda x, p: 2.0 * p) if solver in HESSIAN_SOLVERS else None,
+                **_dry_run_hessian(solver),
                 options={**values, "maxiter": 1},
             )
         except Exception as exc:  # SciPy raises bare Exception, OverflowError, ...
@@ -192,6 +209,15 @@ def check_solver_options(solver, solver_options, n_params):
                 f"scipy.optimize.minimize(method={solver!r}): "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+
+
+def _dry_run_hessian(solver):
+    """The Hessian argument of ``minimize`` for the dry run on ``x**2``."""
+    if solver in FULL_HESSIAN_SOLVERS:
+        return {"hess": lambda x: np.full((1, 1), 2.0)}
+    if solver in HESSIAN_SOLVERS:
+        return {"hessp": lambda x, p: 2.0 * p}
+    return {}
 
 
 def _check_callback(callback):
@@ -261,8 +287,10 @@ def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbos
         if user_callback is not None:
             user_callback(intermediate_result)
 
-    hessp = None
-    if solver in HESSIAN_SOLVERS:
+    hessian = {}
+    if solver in FULL_HESSIAN_SOLVERS:
+        hessian["hess"] = objective.hessian
+    elif solver in HESSIAN_SOLVERS:
         # trust-ncg's inner conjugate-gradient loop has no iteration limit in
         # SciPy; on badly scaled data it never reaches its tolerance (X * 1e100
         # never returned). In exact arithmetic CG ends within n_params steps;
@@ -281,6 +309,7 @@ def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbos
                 raise _InnerLoopLost("met a non-finite Hessian product")
             return product
 
+        hessian["hessp"] = hessp
         counted_record = record
 
         def record(intermediate_result):
@@ -296,7 +325,7 @@ def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbos
                 theta0,
                 method=solver,
                 jac=True,
-                hessp=hessp,
+                **hessian,
                 tol=None,
                 callback=record,
                 options=options,

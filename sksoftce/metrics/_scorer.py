@@ -106,6 +106,57 @@ SCORERS = {
 }
 
 
+# scikit-learn's scorers that read hard labels only, and the soft-label scorer that
+# takes their place. On soft targets their metric raises, and a search or
+# cross_validate turns every score into NaN (GridSearchCV then ranks the candidates
+# by nothing and picks the first): through our get_scorer they raise a ValueError that
+# names the replacement instead.
+_HARD_LABEL_SCORERS = {
+    "neg_log_loss": "neg_soft_log_loss",
+    "neg_brier_score": "neg_soft_brier_score",
+    "accuracy": "soft_accuracy",
+}
+
+
+def _holds_soft_targets(y_true):
+    """Whether ``y_true`` holds probabilities rather than labels or 0/1 indicators."""
+    if sp.issparse(y_true):
+        return bool(np.any((y_true.data != 0) & (y_true.data != 1)))
+    y_true = np.asarray(y_true)
+    if y_true.dtype.kind not in "fc":
+        return False  # labels of any other type
+    with np.errstate(invalid="ignore"):
+        if y_true.ndim == 1 or (y_true.ndim == 2 and y_true.shape[1] == 1):
+            return not bool(np.all(np.mod(y_true, 1) == 0))
+        return not bool(np.all((y_true == 0) | (y_true == 1)))
+
+
+class _HardLabelScorer(_Scorer):
+    """scikit-learn's scorer for a hard-label metric, refusing soft targets by name."""
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        if _holds_soft_targets(y_true):
+            name, soft_name = self._sksoftce_names
+            raise ValueError(
+                f"scikit-learn's scorer {name!r} takes hard labels, but y holds soft "
+                f"targets (probabilities). Use get_scorer({soft_name!r}) from "
+                "sksoftce.metrics: in GridSearchCV or cross_validate, pass "
+                f"scoring=get_scorer({soft_name!r}), not the string, which "
+                "scikit-learn does not know."
+            )
+        return super()._score(method_caller, estimator, X, y_true, **kwargs)
+
+
+def _hard_label_scorer(name):
+    scorer = sklearn_get_scorer(name)
+    if type(scorer) is not _Scorer:  # another scikit-learn's scorer class: as it is
+        return scorer
+    checked = _HardLabelScorer.__new__(_HardLabelScorer)
+    checked.__dict__.update(scorer.__dict__)
+    checked._sksoftce_names = (name, _HARD_LABEL_SCORERS[name])
+    return checked
+
+
 def get_scorer(scoring):
     """Scorer for a soft-label metric name, or scikit-learn's scorer for other names.
 
@@ -130,6 +181,18 @@ def get_scorer(scoring):
         2-D targets are scored per label when the model was fitted on multi-label
         targets (its ``target_type_``, or that of a pipeline's last step or a
         search's best estimator; failing those, a 2-D ``predict``).
+        scikit-learn's ``"neg_log_loss"``, ``"neg_brier_score"`` and
+        ``"accuracy"`` read hard labels only: the scorers returned for these
+        names raise a ``ValueError`` that names the soft-label scorer to use
+        when they are given soft targets (scikit-learn's own would fail with no
+        hint, and a search would record NaN scores). On hard labels they score
+        as scikit-learn's do.
+
+    Raises
+    ------
+    ValueError
+        For a name that is neither a soft-label scorer nor a scikit-learn scorer;
+        the message lists the soft-label scorers.
 
     Examples
     --------
@@ -147,7 +210,19 @@ def get_scorer(scoring):
         return {name: get_scorer(name) for name in scoring}
     if isinstance(scoring, str) and scoring in SCORERS:
         return copy.deepcopy(SCORERS[scoring])
-    return sklearn_get_scorer(scoring)
+    if isinstance(scoring, str) and scoring in _HARD_LABEL_SCORERS:
+        return _hard_label_scorer(scoring)
+    try:
+        return sklearn_get_scorer(scoring)
+    except ValueError as exc:
+        if not isinstance(scoring, str):
+            raise
+        raise ValueError(
+            f"{scoring!r} is not a valid scoring value: neither a soft-label scorer "
+            "of sksoftce "
+            f"({', '.join(get_scorer_names())}) nor a scorer name of scikit-learn "
+            "(sklearn.metrics.get_scorer_names())."
+        ) from exc
 
 
 def get_scorer_names():

@@ -55,3 +55,16 @@ def test_mixup_example_reports_every_setting():
     out = _run("mixup_digits.py")
     assert len(_table_rows(out)) == 6
     assert len(re.findall(r"^For the .* model", out, flags=re.M)) == 2
+
+
+def test_multilabel_example_shows_bce_beats_cce_on_every_label():
+    rows = [row.split("|")[1:-1] for row in _table_rows(_run("plot_multilabel.py"))]
+    per_label = {
+        (r[0].strip(), r[1].strip()): [float(v) for v in r[2:]]
+        for r in rows
+        if len(r) == 8 and r[0].strip() != "data"
+    }
+    assert len(per_label) == 4
+    for data in ("make_multilabel_classification", "independent labels"):
+        bce, cce = per_label[data, "BCE"], per_label[data, "CCE on normalised rows"]
+        assert all(b < c for b, c in zip(bce, cce, strict=True))

@@ -68,3 +68,17 @@ def test_multilabel_example_shows_bce_beats_cce_on_every_label():
     for data in ("make_multilabel_classification", "independent labels"):
         bce, cce = per_label[data, "BCE"], per_label[data, "CCE on normalised rows"]
         assert all(b < c for b, c in zip(bce, cce, strict=True))
+
+
+@pytest.mark.slow
+def test_cross_validation_example_measures_both_traps():
+    out = _run("plot_cross_validation.py")
+    means = {
+        row.split("|")[2].strip(): float(row.split("|")[4])
+        for row in _table_rows(out)
+        if row.split("|")[1].strip() == "soft"
+    }
+    assert means["cv=5 (unshuffled KFold)"] < 0.5
+    assert means["SoftStratifiedKFold(5, shuffle=True)"] > 0.9
+    assert "[nan nan]" in out
+    assert "Use get_scorer('neg_soft_log_loss')" in out

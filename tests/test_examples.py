@@ -82,3 +82,19 @@ def test_cross_validation_example_measures_both_traps():
     assert means["SoftStratifiedKFold(5, shuffle=True)"] > 0.9
     assert "[nan nan]" in out
     assert "Use get_scorer('neg_soft_log_loss')" in out
+
+
+def test_softmax_vs_sigmoid_example_measures_where_the_identity_holds():
+    rows = {
+        (r[0].strip(), r[1].strip(), r[2].strip()): float(r[3])
+        for r in (
+            row.split("|")[1:-1]
+            for row in _table_rows(_run("plot_softmax_vs_sigmoid.py"))
+        )
+    }
+    assert rows["linear, hard labels", "trust-ncg, tol=1e-10", "alpha / 2"] < 1e-8
+    assert rows["linear, soft targets", "trust-ncg, tol=1e-10", "alpha / 2"] < 1e-8
+    default = rows["linear, hard labels", "L-BFGS-B, tol=0.0001 (default)", "alpha / 2"]
+    tight = rows["linear, hard labels", "L-BFGS-B, tol=1e-08", "alpha / 2"]
+    assert tight < default
+    assert rows["MLP (8,), hard labels", "L-BFGS-B, tol=1e-4", "alpha / 2"] > 1e-2

@@ -23,6 +23,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _dask
+from ._dask import is_dask
 from ._fitted_state import fit_on_copy
 from ._losses import HEADS, LOSSES, BinaryCrossEntropy, CategoricalCrossEntropy
 from ._mixup import MixupTransformer, TrainingMixer
@@ -257,6 +259,14 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         SciPy solvers with ``mixup``: iterations run on one draw of the mixtures
         before the next draw. Ignored otherwise.
 
+    dask_persist : bool, default=True
+        Dask input only (see :ref:`dask`): persist ``X``, the targets and the
+        weights in the cluster's memory once per fit. The SciPy solvers read all
+        rows at every evaluation of the objective; ``False`` recomputes the chunks
+        from their task graph every time (from the files they are read from, for
+        instance), for data larger than the cluster's memory. Ignored for
+        in-memory input.
+
     verbose : int, default=0
         Print the objective after every iteration (epoch) when positive.
 
@@ -394,6 +404,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         "focal_gamma": [Interval(Real, 0, None, closed="left")],
         "pos_weight": [Interval(Real, 0, None, closed="neither"), "array-like", None],
         "mixup_redraw_every": [Interval(Integral, 1, None, closed="left")],
+        "dask_persist": ["boolean"],
         "verbose": ["verbose"],
     }
 
@@ -432,6 +443,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         focal_gamma=0.0,
         pos_weight=None,
         mixup_redraw_every=5,
+        dask_persist=True,
         verbose=0,
     ):
         self.loss = loss
@@ -466,6 +478,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         self.focal_gamma = focal_gamma
         self.pos_weight = pos_weight
         self.mixup_redraw_every = mixup_redraw_every
+        self.dask_persist = dask_persist
         self.verbose = verbose
 
     # ------------------------------------------------------------ checks
@@ -806,25 +819,37 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 "chunk at a time. Hold out validation rows yourself, or use fit."
             )
         continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            multi_output=True,
-            reset=not continuing,  # a continued fit keeps the number of features
-        )
-        encoded = self._encode(
-            y, continuing=continuing, incremental=incremental, classes=classes
-        )
-        self._check_loss_accepts(encoded)
-        sample_weight = self._sample_weights(encoded, sample_weight, X, incremental)
-        # Label smoothing is affine with weights summing to 1, so it commutes with
-        # mixing: smooth first, and every check below runs before any mixing.
-        targets = LOSSES[self.loss].output_targets(
-            encoded.probabilities, encoded.target_type, self.label_smoothing
-        )
+        if is_dask(X) or is_dask(y) or is_dask(sample_weight):
+            # Validated chunk by chunk on the cluster; X, targets and weights stay
+            # Dask arrays (persisted unless dask_persist=False).
+            self._check_dask_options(solver)
+            data = _dask.training_data(
+                self, X, y, sample_weight, continuing=continuing,
+                incremental=incremental, classes=classes, persist=self.dask_persist,
+            )  # fmt: skip
+            X, targets, sample_weight = data.X, data.targets, data.sample_weight
+            encoded = data.encoded
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                dtype=[np.float64, np.float32],
+                multi_output=True,
+                reset=not continuing,  # a continued fit keeps the number of features
+            )
+            encoded = self._encode(
+                y, continuing=continuing, incremental=incremental, classes=classes
+            )
+            self._check_loss_accepts(encoded)
+            sample_weight = self._sample_weights(encoded, sample_weight, X, incremental)
+            # Label smoothing is affine with weights summing to 1, so it commutes
+            # with mixing: smooth first, and every check below runs before any
+            # mixing.
+            targets = LOSSES[self.loss].output_targets(
+                encoded.probabilities, encoded.target_type, self.label_smoothing
+            )
         network = Network(
             [X.shape[1], *self._hidden_sizes(), targets.shape[1]], self.activation
         )
@@ -873,6 +898,21 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             self.validation_scores_ = self.best_validation_score_ = None
             self.__dict__.pop("_stochastic_state", None)
 
+    def _check_dask_options(self, solver):
+        """Refuse, before any work, what the Dask path does not provide."""
+        if self.early_stopping:
+            raise ValueError(
+                "early_stopping=True is not available for Dask input: its hold-out "
+                "is drawn from all rows. Hold out a validation set yourself."
+            )
+        if self.mixup is not None and solver not in STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"mixup with solver={self.solver!r} is not available for Dask input "
+                "(it redraws mixtures of all rows); use solver='adam' or 'sgd', "
+                "which mix every mini-batch, or mix the chunks first with "
+                "MixupTransformer.fit_resample."
+            )
+
     def _previous_parameters(self, network, continuing, incremental):
         """The fitted parameters a continued fit starts from, or None."""
         if not continuing:
@@ -896,7 +936,12 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             solver_options=self.solver_options,
             verbose=self.verbose,
         )
-        objective = Objective(network, loss, X, targets, sample_weight, self.alpha)
+        if is_dask(X):
+            objective = _dask.DaskObjective(
+                network, loss, X, targets, sample_weight, self.alpha
+            )
+        else:
+            objective = Objective(network, loss, X, targets, sample_weight, self.alpha)
         if self.mixup is None:
             return minimize_objective(objective, theta0, **options)
         self.mixup._validate_params()
@@ -949,7 +994,9 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         self, X, encoded, targets, sample_weight, network, loss, theta0, rng, *,
         continuing, incremental,
     ):  # fmt: skip
-        X = X.tocsr() if sp.issparse(X) else np.ascontiguousarray(X)
+        dask_input = is_dask(X)
+        if not dask_input:
+            X = X.tocsr() if sp.issparse(X) else np.ascontiguousarray(X)
         theta = np.array(theta0, dtype=X.dtype)
         previous = getattr(self, "_stochastic_state", None)
         if incremental and previous is not None:
@@ -990,22 +1037,29 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         if self.mixup is not None:
             self.mixup._validate_params()
             mixer = TrainingMixer(self.mixup, n_rows)
-        objective = Objective(
-            network,
-            loss,
-            X,
-            targets,
-            train_weight,
-            self.alpha,
-            max_batch_rows=mixer.rows_out(batch_size) if mixer else batch_size,
-        )
+        max_batch_rows = mixer.rows_out(batch_size) if mixer else batch_size
+        if dask_input:  # one chunk at a time, shuffled by the objective itself
+            objective = _dask.StreamedObjective(
+                network, loss, X, targets, train_weight, self.alpha,
+                max_batch_rows=max_batch_rows, shuffle=self.shuffle, rng=state.rng,
+            )  # fmt: skip
+        else:
+            objective = Objective(
+                network,
+                loss,
+                X,
+                targets,
+                train_weight,
+                self.alpha,
+                max_batch_rows=max_batch_rows,
+            )
         return run_epochs(
             objective,
             theta,
             state,
             rows=rows,
             batch_size=batch_size,
-            shuffle=self.shuffle,
+            shuffle=self.shuffle and not dask_input,
             max_iter=self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
@@ -1057,6 +1111,8 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             ``classes_[1]`` (for CCE the difference of the two logits); otherwise
             one logit per output.
         """
+        if is_dask(X):
+            return _dask.predict_blocks(self, "decision_function", X)
         logits = self._logits(X)
         if self._is_binary_cce():
             return logits[:, 1] - logits[:, 0]
@@ -1077,6 +1133,8 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             ``classes_`` of the highest probability; for multi-label targets the
             0/1 matrix of marginals above 0.5.
         """
+        if is_dask(X):
+            return _dask.predict_blocks(self, "predict", X)
         scores = self.decision_function(X)
         if self.target_type_ == MULTILABEL:
             return (scores > 0).astype(int)
@@ -1098,6 +1156,8 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             independent marginals for multi-label targets, and the sigmoids
             normalised to sum to 1 for multiclass targets (as one-vs-rest does).
         """
+        if is_dask(X):
+            return _dask.predict_blocks(self, "predict_proba", X)
         log_proba = self._log_proba(X)
         return np.exp(log_proba).astype(self.coefs_[0].dtype, copy=False)
 
@@ -1112,6 +1172,8 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_classes)
         """
+        if is_dask(X):
+            return _dask.predict_blocks(self, "predict_log_proba", X)
         return self._log_proba(X).astype(self.coefs_[0].dtype, copy=False)
 
     def _log_proba(self, X):

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metadata_routing import UNCHANGED, UNUSED, _routing_enabled
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._dask import is_dask
 from ._fitted_state import fit_on_copy
 from ._targets import encode_targets
 
@@ -386,6 +387,10 @@ class MixupTransformer(BaseEstimator):
         return fit_on_copy(self, lambda work: work._mix(X, y, sample_weight))
 
     def _mix(self, X, y, sample_weight):
+        if is_dask(X) or is_dask(y) or is_dask(sample_weight):
+            from ._dask import mix_blocks
+
+            return mix_blocks(self, X, y, sample_weight)
         X, encoded, sample_weight = self._validate(X, y, sample_weight)
         X_new, Y_new, _, self.lambdas_, self.pairs_ = mix(
             X,

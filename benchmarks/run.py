@@ -340,7 +340,8 @@ def case_scaling(sizes, repeats):
     return rows
 
 
-def _objective_for(X, y, hidden):
+def _objective_for(X, y, hidden, alpha=1e-4):
+    """Our objective on hard labels, with unit weights, and its initial parameters."""
     from sksoftce._losses import LOSSES
     from sksoftce._networks import Network
 
@@ -348,7 +349,7 @@ def _objective_for(X, y, hidden):
     network = Network([X.shape[1], *hidden, N_CLASSES], "relu")
     targets = np.eye(N_CLASSES)[y]
     objective = _objective.Objective(
-        network, LOSSES["cce"], X, targets, np.full(n, 1 / n), 1e-4 / n
+        network, LOSSES["cce"], X, targets, np.ones(n), alpha
     )
     return objective, network.initial_parameters(0)
 
@@ -509,6 +510,173 @@ def case_minibatch_memory(sizes, hidden=(100,)):
     )
 
 
+def case_newton(n, repeats, tol=1e-8):
+    """Full-Hessian solvers: trust-exact against LogisticRegression's newton-cholesky."""
+    X, y, _ = teacher_data(n, hidden=())
+    ours = SoftLabelClassifier(alpha=1.0, solver="trust-exact", tol=tol, max_iter=100)
+    peer = LogisticRegression(C=1.0, solver="newton-cholesky", tol=tol, max_iter=100)
+    times = alternate(
+        {"ours": lambda: ours.fit(X, y), "peer": lambda: peer.fit(X, y)}, repeats
+    )
+    agreement = float(np.abs(ours.coef_ - peer.coef_).max() / np.abs(peer.coef_).max())
+    n_params = (N_FEATURES + 1) * N_CLASSES
+    return dict(
+        case="9. Newton, linear",
+        setting=f"n={n:,}, d={N_FEATURES}, K={N_CLASSES}, tol={tol:g}, whole fit, "
+        "solver='trust-exact'",
+        peer="LogisticRegression(solver='newton-cholesky')",
+        times=times,
+        target=None,
+        check=f"coef rel. diff {agreement:.1e} (<= 1e-6: {agreement <= 1e-6}); "
+        f"iterations {ours.n_iter_} vs {int(peer.n_iter_[0])}; the Hessian "
+        f"({n_params} x {n_params} float64) takes {8 * n_params**2 / 2**20:.1f} MiB",
+        passed_check=agreement <= 1e-6,
+    )
+
+
+# ------------------------------------------------------------------ PyTorch
+def _torch():
+    """PyTorch if installed (the ``bench`` extra), else None: its cases are skipped."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+class TorchObjective:
+    """Our objective in PyTorch: the same network, loss, penalty and parameters.
+
+    ``sum_i s_i CE(t_i, softmax(z_i)) / S + alpha / (2 S) ||W||^2`` with soft targets
+    (``torch.nn.functional.cross_entropy`` takes probabilities), relu hidden layers.
+    """
+
+    def __init__(self, torch, X, targets, alpha, coefs, intercepts):
+        self.torch = torch
+        self.X = torch.from_numpy(X)
+        self.targets = torch.from_numpy(targets.astype(X.dtype))
+        self.scale = alpha / (2 * X.shape[0])
+        self.coefs = [torch.tensor(c, requires_grad=True) for c in coefs]
+        self.intercepts = [torch.tensor(b, requires_grad=True) for b in intercepts]
+        self.params = [*self.coefs, *self.intercepts]
+
+    def loss(self):
+        functional = self.torch.nn.functional
+        h = self.X
+        last = len(self.coefs) - 1
+        for layer, (W, b) in enumerate(zip(self.coefs, self.intercepts, strict=True)):
+            h = self.torch.addmm(b, h, W)
+            if layer < last:
+                h = functional.relu(h)
+        penalty = sum((W * W).sum() for W in self.coefs)
+        return functional.cross_entropy(h, self.targets) + self.scale * penalty
+
+    def evaluate(self):
+        """One loss and gradient, as an optimizer's closure computes them."""
+        for p in self.params:
+            p.grad = None
+        value = self.loss()
+        value.backward()
+        return value
+
+    def fit_lbfgs(self, max_iter, tol):
+        optimizer = self.torch.optim.LBFGS(
+            self.params,
+            lr=1,
+            max_iter=max_iter,
+            tolerance_grad=tol,
+            tolerance_change=64 * np.finfo(float).eps,
+            history_size=10,
+            line_search_fn="strong_wolfe",
+        )
+        optimizer.step(self.evaluate)
+        return optimizer.state[optimizer._params[0]]["n_iter"]
+
+    def theta(self):
+        """The parameters in our flat layout (all coefficients, then intercepts)."""
+        return np.concatenate([p.detach().numpy().ravel() for p in self.params])
+
+
+def _torch_setup(torch, n, hidden, dtype, alpha):
+    X, y, _ = teacher_data(n, dtype=dtype)
+    objective, theta = _objective_for(X, y, hidden, alpha)
+    theta = theta.astype(dtype)
+    coefs, intercepts = objective.network.unpack(theta)
+    peer = TorchObjective(torch, X, np.eye(N_CLASSES)[y], alpha, coefs, intercepts)
+    return X, y, objective, theta, peer
+
+
+def case_torch_evaluation(torch, n, hidden, dtype, repeats):
+    _, _, objective, theta, peer = _torch_setup(torch, n, hidden, dtype, 1e-4)
+    ours_value = objective(theta.astype(np.float64))[0]
+    peer_value = float(peer.evaluate())
+    jitter = np.random.default_rng(0)
+    times = alternate(
+        {
+            # A new theta each call, so the objective's cache is never hit.
+            "ours": lambda: objective(theta + 1e-9 * jitter.random()),
+            "peer": peer.evaluate,
+        },
+        repeats,
+        warm_up=True,
+    )
+    sizes = [N_FEATURES, *hidden, N_CLASSES]
+    floor = gemm_floor(n, sizes, dtype, repeats=5)
+    ours = float(np.median(times["ours"]))
+    label = f"MLP {hidden}" if hidden else "linear"
+    name = np.dtype(dtype).name
+    return dict(
+        case="10. PyTorch, time per evaluation",
+        setting=f"{label}, n={n:,}, {name}, loss and gradient",
+        peer=f"PyTorch {torch.__version__} CPU ({torch.get_num_threads()} threads)",
+        times=times,
+        target=1.0 if dtype == np.float32 else None,
+        check=f"values {ours_value:.6f} vs {peer_value:.6f}; our evaluation = "
+        f"{ours / floor:.2f} x our bare matrix products ({1e3 * floor:.1f} ms; "
+        "target <= 1.15)",
+        passed_check=abs(ours_value - peer_value) <= 1e-5 * abs(peer_value),
+        floor_s=floor,
+        floor_ratio_ours=ours / floor,
+    )
+
+
+def case_torch_fit(torch, n, hidden, repeats, tol, max_iter):
+    alpha = 1.0 if not hidden else 1e-4
+    X, y, objective, theta, _ = _torch_setup(torch, n, hidden, np.float64, alpha)
+    params = dict(hidden_layer_sizes=hidden, alpha=alpha, random_state=0)
+    ours = SoftLabelClassifier(tol=tol, max_iter=max_iter, **params)
+    results = {}
+
+    def run_peer():
+        coefs, intercepts = objective.network.unpack(theta)
+        peer = TorchObjective(torch, X, np.eye(N_CLASSES)[y], alpha, coefs, intercepts)
+        results["iterations"] = peer.fit_lbfgs(max_iter, tol)
+        results["theta"] = peer.theta()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the MLP's fixed budget
+        times = alternate({"ours": lambda: ours.fit(X, y), "peer": run_peer}, repeats)
+    ours_theta = np.concatenate(
+        [c.ravel() for c in ours.coefs_] + [b.ravel() for b in ours.intercepts_]
+    )
+    values = {
+        "ours": objective(ours_theta)[0],
+        "peer": objective(results["theta"])[0],
+    }
+    label = f"MLP {hidden}, max_iter={max_iter}" if hidden else "linear"
+    return dict(
+        case="11. PyTorch, whole L-BFGS fit",
+        setting=f"{label}, n={n:,}, float64, tol={tol:g}",
+        peer=f"torch.optim.LBFGS(line_search_fn='strong_wolfe'), "
+        f"{torch.get_num_threads()} threads",
+        times=times,
+        target=None,
+        check=f"final objective {values['ours']:.7f} vs {values['peer']:.7f}; "
+        f"iterations {ours.n_iter_} vs {results['iterations']}",
+        passed_check=values["ours"] <= values["peer"] * (1 + 1e-6) + 1e-9,
+    )
+
+
 # ------------------------------------------------------------------ report
 def summarise(row):
     times = row["times"]
@@ -615,42 +783,81 @@ def to_markdown(rows, info, quick):
     return "\n".join(lines) + "\n"
 
 
+GROUPS = ["linear", "mlp", "sparse", "scaling", "adam", "newton", "torch"]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--only",
+        default=",".join(GROUPS),
+        help=f"comma-separated groups of cases to run, among {', '.join(GROUPS)}; "
+        "a partial run is written as partial.md/json",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
+    groups = args.only.split(",")
+    if unknown := set(groups) - set(GROUPS):
+        parser.error(f"unknown groups {sorted(unknown)}; choose among {GROUPS}")
 
     repeats = 3 if quick else 5
     rows = []
-    for n in [20_000] if quick else [20_000, 200_000]:
-        rows.append(case_linear_hard(n, repeats))
-        print(rows[-1]["case"], rows[-1]["setting"], flush=True)
-    rows.append(case_linear_soft(20_000 if quick else 50_000, repeats))
-    mlp_sizes = [20_000] if quick else [20_000, 100_000]
-    for hidden in [(100,), (256, 128)]:
-        for n in mlp_sizes:
+
+    def record(new_rows):
+        rows.extend(new_rows)
+        print(new_rows[0]["case"], new_rows[0]["setting"], flush=True)
+
+    if "linear" in groups:
+        for n in [20_000] if quick else [20_000, 200_000]:
+            record([case_linear_hard(n, repeats)])
+        record([case_linear_soft(20_000 if quick else 50_000, repeats)])
+    if "mlp" in groups:
+        mlp_sizes = [20_000] if quick else [20_000, 100_000]
+        for hidden in [(100,), (256, 128)]:
+            for n in mlp_sizes:
+                for dtype in (np.float64, np.float32):
+                    case_rows, _ = case_mlp(
+                        n, hidden, dtype, 2 if quick else 3, 5 if quick else 10
+                    )
+                    record(case_rows)
+    if "sparse" in groups:
+        record([case_sparse(10_000 if quick else 50_000, repeats)])
+    if "scaling" in groups:
+        sizes = [10_000, 30_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
+        record(case_scaling(sizes, repeats))
+        record([case_efficiency(30_000 if quick else 100_000, repeats)])
+        record([case_mlp_memory(20_000 if quick else 100_000, (256, 128))])
+    if "adam" in groups:
+        for dtype in (np.float64, np.float32):
+            record([case_adam_epoch(20_000, dtype, 11 if quick else 21)])
+        record([case_minibatch_memory([20_000, 200_000])])
+    n_linear = 20_000 if quick else 200_000
+    if "newton" in groups:
+        record([case_newton(n_linear, repeats)])
+    torch = _torch() if "torch" in groups else None
+    if "torch" in groups and torch is None:
+        print("PyTorch is not installed: its cases are skipped (the bench extra).")
+    if torch is not None:
+        evaluation_repeats = 7 if quick else 21
+        record(
+            [case_torch_evaluation(torch, n_linear, (), np.float64, evaluation_repeats)]
+        )
+        for hidden, n in [((100,), 20_000), ((256, 128), 20_000 if quick else 100_000)]:
             for dtype in (np.float64, np.float32):
-                case_rows, _ = case_mlp(
-                    n, hidden, dtype, 2 if quick else 3, 5 if quick else 10
+                record(
+                    [case_torch_evaluation(torch, n, hidden, dtype, evaluation_repeats)]
                 )
-                rows.extend(case_rows)
-                print(case_rows[0]["case"], case_rows[0]["setting"], flush=True)
-    rows.append(case_sparse(10_000 if quick else 50_000, repeats))
-    scaling_sizes = [10_000, 30_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
-    rows.extend(case_scaling(scaling_sizes, repeats))
-    rows.append(case_efficiency(30_000 if quick else 100_000, repeats))
-    rows.append(case_mlp_memory(20_000 if quick else 100_000, (256, 128)))
-    for dtype in (np.float64, np.float32):
-        rows.append(case_adam_epoch(20_000, dtype, 11 if quick else 21))
-        print(rows[-1]["case"], rows[-1]["setting"], flush=True)
-    rows.append(case_minibatch_memory([20_000, 200_000]))
+        record([case_torch_fit(torch, n_linear, (), repeats, 1e-6, 1000)])
+        record([case_torch_fit(torch, 20_000, (100,), repeats, 0.0, 10)])
 
     summary = [summarise(row) for row in rows]
     info = machine()
     args.out.mkdir(parents=True, exist_ok=True)
     stem = "quick" if quick else "latest"
+    if set(groups) != set(GROUPS):
+        stem = "partial"
     markdown = to_markdown(summary, info, quick)
     (args.out / f"{stem}.md").write_text(markdown)
     (args.out / f"{stem}.json").write_text(

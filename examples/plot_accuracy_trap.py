@@ -21,6 +21,8 @@ constant models.
 Run with ``python examples/plot_accuracy_trap.py``.
 """
 
+import sys
+
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
@@ -29,6 +31,36 @@ from sklearn.preprocessing import StandardScaler
 
 from sksoftce import SoftLabelClassifier
 from sksoftce.metrics import soft_accuracy_score
+
+
+class Table:
+    """Rows shown as an HTML table in the documentation and as Markdown in a terminal."""
+
+    def __init__(self, header, rows):
+        self.header, self.rows = header, rows
+
+    def __repr__(self):
+        lines = [self.header, ["---"] * len(self.header), *self.rows]
+        return "\n".join("| " + " | ".join(map(str, r)) + " |" for r in lines)
+
+    def _repr_html_(self):
+        head = "".join(f"<th>{h}</th>" for h in self.header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
+            for row in self.rows
+        )
+        return f'<table class="table"><tr>{head}</tr>{body}</table>'
+
+
+def show(table):
+    """Print the table; when sphinx-gallery builds the documentation, return it.
+
+    sphinx-gallery renders the value of a code block's last expression through its
+    ``_repr_html_``; printed text would appear as raw Markdown.
+    """
+    if "sphinx_gallery" in sys.modules:
+        return table
+    print(table)
 
 
 def elementwise_binary_accuracy(Y, marginals):
@@ -84,12 +116,6 @@ rows.append(
 
 print(f"digits test set: {len(y_test)} samples, 10 classes\n")
 print(
-    "| model | element-wise binary accuracy | soft_accuracy (argmax) | element-wise MSE |"
-)
-print("|---|---|---|---|")
-for name, binary, argmax, mse in rows:
-    print(f"| {name} | {binary:.4f} | {argmax:.4f} | {mse:.4f} |")
-print(
     "\nThe constant model's element-wise binary accuracy is "
     f"{rows[-1][1]:.4f}: the share of zeros in a 10-class one-hot matrix. Its argmax "
     f"accuracy is {rows[-1][2]:.4f} (uniform probabilities predict the first class), "
@@ -99,6 +125,20 @@ gap = rows[1][1] - rows[1][2]
 print(
     f"For the 2-pixel BCE model the two numbers differ by {gap:.4f}: "
     f"{rows[1][1]:.4f} element-wise vs {rows[1][2]:.4f} argmax."
+)
+show(
+    Table(
+        [
+            "model",
+            "element-wise binary accuracy",
+            "soft_accuracy (argmax)",
+            "element-wise MSE",
+        ],
+        [
+            [name, f"{binary:.4f}", f"{argmax:.4f}", f"{mse:.4f}"]
+            for name, binary, argmax, mse in rows
+        ],
+    )
 )
 
 # %%

@@ -30,6 +30,8 @@ accuracy does not suffer. ``examples/distillation_study.py`` measures when
 distillation helps on more data sets, teachers and students.
 """
 
+import sys
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullLocator
@@ -41,6 +43,37 @@ from sklearn.preprocessing import StandardScaler
 
 from sksoftce import DistillationClassifier, SoftLabelClassifier
 from sksoftce.metrics import soft_accuracy_score, soft_log_loss
+
+
+class Table:
+    """Rows shown as an HTML table in the documentation and as Markdown in a terminal."""
+
+    def __init__(self, header, rows):
+        self.header, self.rows = header, rows
+
+    def __repr__(self):
+        lines = [self.header, ["---"] * len(self.header), *self.rows]
+        return "\n".join("| " + " | ".join(map(str, r)) + " |" for r in lines)
+
+    def _repr_html_(self):
+        head = "".join(f"<th>{h}</th>" for h in self.header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
+            for row in self.rows
+        )
+        return f'<table class="table"><tr>{head}</tr>{body}</table>'
+
+
+def show(table):
+    """Print the table; when sphinx-gallery builds the documentation, return it.
+
+    sphinx-gallery renders the value of a code block's last expression through its
+    ``_repr_html_``; printed text would appear as raw Markdown.
+    """
+    if "sphinx_gallery" in sys.modules:
+        return table
+    print(table)
+
 
 X, y = load_breast_cancer(return_X_y=True)
 splits = StratifiedShuffleSplit(n_splits=3, test_size=0.5, random_state=0)
@@ -82,12 +115,24 @@ for seed, (train, test) in enumerate(splits.split(X, y)):
     )
 
 means = {key: np.mean(values, axis=0) for key, values in results.items()}
-print("| model | student alpha | temperature | test log loss | test accuracy |")
-print("|---|---:|---:|---:|---:|")
-for (model, alpha, temperature), (log_loss, accuracy) in means.items():
-    alpha = "" if alpha is None else f"{alpha:g}"
-    temperature = "" if temperature is None else f"{temperature:g}"
-    print(f"| {model} | {alpha} | {temperature} | {log_loss:.3f} | {accuracy:.3f} |")
+show(
+    Table(
+        ["model", "student alpha", "temperature", "test log loss", "test accuracy"],
+        [
+            [
+                model,
+                "" if alpha is None else f"{alpha:g}",
+                "" if temperature is None else f"{temperature:g}",
+                f"{log_loss:.3f}",
+                f"{accuracy:.3f}",
+            ]
+            for (model, alpha, temperature), (log_loss, accuracy) in means.items()
+        ],
+    )
+)
+
+# %%
+# The same numbers, drawn against the temperature.
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
 for column, (ax, name) in enumerate(zip(axes, ["log loss", "accuracy"], strict=True)):

@@ -15,6 +15,7 @@ The search refits the best model by soft log loss and then scores it on held-out
 rows; the plot shows the cross-validated log loss of every candidate.
 """
 
+import sys
 import warnings
 
 import matplotlib.pyplot as plt
@@ -27,6 +28,37 @@ from sklearn.preprocessing import StandardScaler
 from sksoftce import MixupTransformer, SoftLabelClassifier
 from sksoftce.metrics import get_scorer, soft_log_loss
 from sksoftce.model_selection import SoftStratifiedKFold
+
+
+class Table:
+    """Rows shown as an HTML table in the documentation and as Markdown in a terminal."""
+
+    def __init__(self, header, rows):
+        self.header, self.rows = header, rows
+
+    def __repr__(self):
+        lines = [self.header, ["---"] * len(self.header), *self.rows]
+        return "\n".join("| " + " | ".join(map(str, r)) + " |" for r in lines)
+
+    def _repr_html_(self):
+        head = "".join(f"<th>{h}</th>" for h in self.header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
+            for row in self.rows
+        )
+        return f'<table class="table"><tr>{head}</tr>{body}</table>'
+
+
+def show(table):
+    """Print the table; when sphinx-gallery builds the documentation, return it.
+
+    sphinx-gallery renders the value of a code block's last expression through its
+    ``_repr_html_``; printed text would appear as raw Markdown.
+    """
+    if "sphinx_gallery" in sys.modules:
+        return table
+    print(table)
+
 
 X, y = load_digits(return_X_y=True)
 X = StandardScaler().fit_transform(X)
@@ -50,11 +82,16 @@ search = GridSearchCV(
     refit="neg_soft_log_loss",
     cv=SoftStratifiedKFold(n_splits=3, shuffle=True, random_state=0),
 )
-with warnings.catch_warnings():
-    warnings.simplefilter(
-        "ignore", ConvergenceWarning
-    )  # a fixed budget of 100 iterations
+# A fixed budget of 100 iterations per fit: the fits that reach it raise a
+# ConvergenceWarning, recorded here and counted below rather than printed one by one.
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always", ConvergenceWarning)
     search.fit(X_train, Y_train)
+for w in caught:
+    if not issubclass(w.category, ConvergenceWarning):
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+n_fits = len(search.cv_results_["params"]) * search.n_splits_ + 1
+n_budget = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
 
 results = search.cv_results_
 order = np.argsort(results["rank_test_neg_soft_log_loss"])
@@ -63,17 +100,30 @@ labels = [
     f"{', mixup' if p['mixup'] is not None else ''}"
     for p in results["params"]
 ]
-print("| rank | candidate | CV soft log loss | CV soft accuracy | CV ECE |")
-print("|---|---|---|---|---|")
-for i in order:
-    print(
-        f"| {results['rank_test_neg_soft_log_loss'][i]} | {labels[i]} | "
-        f"{-results['mean_test_neg_soft_log_loss'][i]:.4f} | "
-        f"{results['mean_test_soft_accuracy'][i]:.4f} | "
-        f"{-results['mean_test_neg_expected_calibration_error'][i]:.4f} |"
-    )
 best_test = soft_log_loss(Y_test, search.predict_proba(X_test))
-print(f"\nbest: {labels[search.best_index_]}; held-out soft log loss {best_test:.4f}")
+print(
+    f"{n_budget} of {n_fits} fits (refit included) stopped at the budget of 100 "
+    "iterations with a ConvergenceWarning; the others converged.\n"
+    f"best: {labels[search.best_index_]}; held-out soft log loss {best_test:.4f}"
+)
+show(
+    Table(
+        ["rank", "candidate", "CV soft log loss", "CV soft accuracy", "CV ECE"],
+        [
+            [
+                results["rank_test_neg_soft_log_loss"][i],
+                labels[i],
+                f"{-results['mean_test_neg_soft_log_loss'][i]:.4f}",
+                f"{results['mean_test_soft_accuracy'][i]:.4f}",
+                f"{-results['mean_test_neg_expected_calibration_error'][i]:.4f}",
+            ]
+            for i in order
+        ],
+    )
+)
+
+# %%
+# The cross-validated log loss of every candidate.
 
 fig, ax = plt.subplots(figsize=(8, 6))
 ax.barh(

@@ -33,7 +33,12 @@ templates_path = ["_templates"]
 exclude_patterns = ["_build"]
 html_theme = "pydata_sphinx_theme"
 html_title = "sksoftce"
-html_theme_options = {"navigation_with_keys": False}
+html_theme_options = {
+    "navigation_with_keys": False,
+    "secondary_sidebar_items": ["page-toc"],
+}
+# No left sidebar (the top bar lists every page): the content column gets the width.
+html_sidebars = {"**": []}
 html_static_path = ["_static"]
 # Wide tables scroll inside their own box instead of being clipped.
 html_css_files = ["sksoftce.css"]

@@ -1,6 +1,6 @@
 """
-A 2-unit softmax with CCE is one sigmoid with BCE
-=================================================
+A 2-unit softmax with CCE and one sigmoid with BCE: when they are the same model
+================================================================================
 
 For two classes, a softmax over logits ``(z0, z1)`` gives
 ``softmax(z)_1 = sigmoid(z1 - z0)``, and the categorical cross-entropy of a target

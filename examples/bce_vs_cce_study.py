@@ -184,7 +184,7 @@ def run(datasets=DATASETS, n_splits=N_SPLITS, verbose=True):
                             )
                         )
         if verbose:
-            print(f"{name}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
+            print(f"{name}: {time.perf_counter() - start:.0f} s")
     return rows
 
 

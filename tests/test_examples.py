@@ -98,3 +98,41 @@ def test_softmax_vs_sigmoid_example_measures_where_the_identity_holds():
     tight = rows["linear, hard labels", "L-BFGS-B, tol=1e-08", "alpha / 2"]
     assert tight < default
     assert rows["MLP (8,), hard labels", "L-BFGS-B, tol=1e-4", "alpha / 2"] > 1e-2
+
+
+def _run_args(name, *args):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert result.stderr == ""
+    return result.stdout
+
+
+def test_bce_vs_cce_study_quick_run_reports_every_configuration():
+    rows = _table_rows(_run_args("bce_vs_cce_study.py", "--quick"))
+    # 2 data sets x 2 models x 3 mixup settings, BCE and CCE side by side
+    assert len(rows) == 12
+    for row in rows:
+        cells = [c.strip() for c in row.split("|")[1:-1]]
+        assert len(cells) == 13
+        bce_wins, cce_wins = (int(v) for v in cells[5].split("/"))
+        assert bce_wins + cce_wins <= 2  # at most one win per split
+
+
+def test_cached_study_results_cover_the_whole_design():
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import bce_vs_cce_study as study
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    rows = study.read_results()
+    summaries = study.summarise(rows)
+    assert len(summaries) == len(study.DATASETS) * len(study.MODELS) * len(study.MIXUPS)
+    assert all(s["n_splits"] >= 10 for s in summaries)
+    assert {row["dataset"] for row in rows} == set(study.DATASETS)
+    for row in rows:
+        assert 0 <= row["accuracy"] <= 1 and row["log_loss"] >= 0

@@ -10,8 +10,8 @@ takes the 0/1 indicator matrix directly (or soft marginals in [0, 1]).
 Categorical cross-entropy is the wrong tool: a softmax makes the labels compete for
 one unit of probability. ``SoftLabelClassifier(loss="cce")`` refuses a multi-label
 matrix; the usual workaround, dividing each row by its number of labels so that it
-sums to 1, trains a model whose probabilities share 1 among the labels, and a
-sample with three labels can then give none of them more than 1/3.
+sums to 1, trains a model whose probabilities share 1 among the labels: the three
+labels of a sample cannot all get more than 1/3.
 
 This example fits both, as linear models, on two synthetic problems of 6 labels:
 scikit-learn's ``make_multilabel_classification`` and one whose labels are drawn
@@ -167,8 +167,8 @@ show(
 
 # %%
 # The log loss of each label on the test set: BCE models every label on its own;
-# CCE's shares cannot exceed 1 / (number of labels) for a sample whose labels are
-# all certain, and pay for it on every label.
+# CCE's shares are trained towards 1 / (number of labels) for every label of a sample,
+# even where the labels are certain, and pay for it on every label.
 rows = []
 for (data_name, name), clf in models.items():
     *_, X_test, Y_test = splits[data_name]

@@ -144,7 +144,9 @@ def _study_page():
                 )
             )
         lines.append("")
-    not_converged = [s for s in summaries if min(s["converged"].values()) < s["n_splits"]]
+    not_converged = [
+        s for s in summaries if min(s["converged"].values()) < s["n_splits"]
+    ]
     lines += [
         ".. list-table:: Configurations with fits that reached ``max_iter``: fits that "
         "stopped by their own rule, of the splits.",

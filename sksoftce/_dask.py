@@ -48,8 +48,16 @@ _FAN_IN = 8
 #: Names of the exceptions (anywhere in their class hierarchy) that mean a worker
 #: or its data were lost, as distributed raises them.
 _LOST_WORKER_ERRORS = frozenset(
-    {"KilledWorker", "CommClosedError", "CancelledError", "FutureCancelledError"}
+    {
+        "KilledWorker",
+        "CommClosedError",
+        "CancelledError",
+        "FutureCancelledError",
+        "TimeoutError",
+    }
 )
+#: Seconds a scatter may take before the worker it waits for counts as lost.
+_SCATTER_TIMEOUT = 60
 
 
 def is_dask(obj):
@@ -600,12 +608,19 @@ class DaskObjective:
         ]
         self._client = _client()
         kernel = _ChunkKernel(network, loss, self.sw_sum, X.dtype)
-        self._kernel = self._broadcast(kernel)
+        self._kernel = self._broadcast(kernel, replicate=True)
 
-    def _broadcast(self, value):
-        """A reference to ``value`` for the tasks: scattered, never in the graph."""
+    def _broadcast(self, value, *, replicate=False):
+        """A reference to ``value`` for the tasks: scattered, never in the graph.
+
+        The parameter vectors go to one worker, from which the others fetch them
+        (a copy to every worker waits for each of them, also for one that has just
+        died); the kernel, sent once per fit, goes to every worker.
+        """
         if self._client is not None:
-            return self._client.scatter(value, broadcast=True, hash=False)
+            return self._client.scatter(
+                value, broadcast=replicate, hash=False, timeout=_SCATTER_TIMEOUT
+            )
         return self._dask.delayed(value, pure=False)
 
     def _reduce(self, function, *vectors):

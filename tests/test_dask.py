@@ -189,15 +189,15 @@ def test_multilabel_and_class_weight_agree_with_numpy(client):
 @pytest.mark.parametrize("loss", ["cce", "bce"])
 def test_mlp_fit_on_dask_agrees_with_numpy(client, loss):
     X, proba, _, sw = _data()
-    # BFGS converges to tol=1e-7 where L-BFGS-B stops early on an MLP's flat
+    # BFGS converges to tol=1e-6 where L-BFGS-B stops early on an MLP's flat
     # directions, so both fits end at the same point.
     kw = dict(
         loss=loss,
         hidden_layer_sizes=(3,),
         activation="tanh",
         solver="BFGS",
-        tol=1e-7,
-        alpha=1.0,
+        tol=1e-6,
+        alpha=10.0,
         random_state=0,
     )
     expected = SoftLabelClassifier(**kw).fit(X, proba, sample_weight=sw)
@@ -234,7 +234,7 @@ def test_objective_does_not_depend_on_chunking(client, hidden):
 
 def test_chunking_does_not_change_the_fit(client):
     X, _, labels, sw = _data()
-    kw = dict(alpha=0.1, tol=1e-8, solver="trust-ncg")
+    kw = dict(alpha=0.1, tol=1e-8)
     fits = [
         SoftLabelClassifier(**kw).fit(
             da.from_array(X, chunks=chunks), labels, sample_weight=sw
@@ -249,11 +249,12 @@ def test_chunking_does_not_change_the_fit(client):
 
 def test_dask_persist_false_recomputes_and_agrees(client):
     X, _, labels, _ = _data()
-    X_dask = da.from_array(X, chunks=100)
     kw = dict(alpha=0.1, tol=1e-8)
-    persisted = SoftLabelClassifier(**kw).fit(X_dask, labels)
-    recomputed = SoftLabelClassifier(dask_persist=False, **kw).fit(X_dask, labels)
-    _assert_same_fit(persisted, recomputed)
+    expected = SoftLabelClassifier(**kw).fit(X, labels)
+    recomputed = SoftLabelClassifier(dask_persist=False, **kw).fit(
+        da.from_array(X, chunks=100), labels
+    )
+    _assert_same_fit(expected, recomputed)
 
 
 def test_float32_data_stay_float32(client):
@@ -374,9 +375,11 @@ def test_worker_killed_during_a_fit(client):
     try:
         clf.fit(X_dask, labels, sample_weight=sw)
     except RuntimeError as exc:
+        print("the fit raised:", exc)
         assert "worker was lost" in str(exc)
         np.testing.assert_array_equal(_parameters(clf), previous)
     else:
+        print("the fit finished after the kill")
         assert len(calls) > 2  # the fit went on after the kill
         _assert_same_fit(reference, clf)
     finally:

@@ -736,15 +736,18 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; float32 data is computed in float32.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data; float32 data is computed in float32. A Dask array is
+            fitted where its chunks live (see :ref:`dask`): the objective's sums
+            are computed on the cluster, or the chunks streamed for ``"adam"``
+            and ``"sgd"``.
 
-        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        y : array-like or dask array of shape (n_samples,) or (n_samples, n_classes)
             Hard labels of any type; probabilities of the positive class in
             [0, 1]; rows of class probabilities; or multi-label indicators or
             marginals (``loss="bce"`` only). See ``classes`` and ``multilabel``.
 
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : array-like or dask array of shape (n_samples,), default=None
             Non-negative weights; integer weights equal repeated rows.
 
         Returns
@@ -1103,6 +1106,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A Dask array gives a lazy Dask array, chunk by chunk.
 
         Returns
         -------
@@ -1126,6 +1130,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A Dask array gives a lazy Dask array, chunk by chunk.
 
         Returns
         -------
@@ -1148,6 +1153,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A Dask array gives a lazy Dask array, chunk by chunk.
 
         Returns
         -------

@@ -592,6 +592,9 @@ class DaskObjective:
             sw_sum = float(sample_weight.sum(dtype=np.float64).compute())
         self.sw_sum = float(sw_sum)
         self.l2 = float(alpha) / self.sw_sum
+        # The chunks' delayed objects name persisted data by key only: holding the
+        # arrays keeps that data on the cluster while the objective lives.
+        self._arrays = (X, targets, sample_weight)
         self._blocks = [
             blocks
             for blocks, n_rows in zip(
@@ -682,6 +685,7 @@ class _ChunkReader:
 
     def __init__(self, dask, X, targets, sample_weight, dtype, shuffle, rng):
         self._dask = dask
+        self._arrays = (X, targets, sample_weight)  # keeps persisted data alive
         blocks = zip(
             X.to_delayed().ravel(),
             targets.to_delayed().ravel(),

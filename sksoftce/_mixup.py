@@ -383,6 +383,15 @@ class MixupTransformer(BaseEstimator):
             Soft targets; the columns stand for ``classes_``. Binary problems give
             two columns. The rows are of equal weight, also when ``sample_weight``
             is given: no weights are returned.
+
+        Notes
+        -----
+        On Dask arrays the result is lazy Dask arrays and the mixing is
+        partition-local: both rows of a pair come from the same chunk, and the
+        mixed rows are shared among the chunks in proportion to their rows (to
+        their weight when ``sample_weight`` is given). One pass over ``y`` (not
+        ``X``) fixes ``classes_``; ``lambdas_`` and ``pairs_`` are lazy too. See
+        :ref:`dask`.
         """
         return fit_on_copy(self, lambda work: work._mix(X, y, sample_weight))
 

@@ -3,12 +3,14 @@ Cross-validation on soft targets: two silent traps and the recipe
 =================================================================
 
 scikit-learn's model selection was written for hard labels. Given soft targets (rows
-of class probabilities), two of its defaults fail without an error:
+of class probabilities), two of its defaults fail without an error from scikit-learn:
 
 1. ``cv=5`` (or ``cv=None``) becomes an **unshuffled, unstratified** ``KFold``:
    :func:`~sklearn.model_selection.check_cv` stratifies only binary and multiclass
    label vectors, and a 2-D matrix of probabilities is neither. On rows sorted by
-   class, each fold then holds out whole classes that the model never saw.
+   class, each fold then holds out whole classes that the model never saw. The
+   scorers of :func:`sksoftce.metrics.get_scorer` see the symptom and warn; with
+   the default ``scoring=None`` nothing does.
 2. ``scoring="neg_log_loss"`` (or ``"accuracy"``, ``"neg_brier_score"``) scores
    hard labels only. On soft targets every score is NaN, with one ``UserWarning``
    per fold, and ``GridSearchCV`` ranks NaNs: it picks the first candidate. The
@@ -79,7 +81,12 @@ print("check_cv(5, Y, classifier=True) ->", check_cv(5, Y, classifier=True))
 print("check_cv(5, y, classifier=True) ->", check_cv(5, y, classifier=True))
 
 soft_accuracy = get_scorer("soft_accuracy")
-default_cv = cross_val_score(clf, X, Y, cv=5, scoring=soft_accuracy)
+# sksoftce's scorer sees each test fold: here it warns once per fold that the fold
+# holds few of the model's classes. The warnings are recorded and the first printed.
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    default_cv = cross_val_score(clf, X, Y, cv=5, scoring=soft_accuracy)
+print(f"{len(caught)} warnings; the first: {caught[0].message}")
 recipe_cv = cross_val_score(
     clf,
     X,

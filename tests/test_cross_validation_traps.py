@@ -112,3 +112,56 @@ def test_recipe_scores_sorted_soft_targets(iris):
         scoring=get_scorer("soft_accuracy"),
     )
     assert scores.min() > 0.85
+
+
+def _sorted_soft_digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    order = np.argsort(y, kind="stable")
+    X, y = X[order] / 16, y[order]
+    return X, y, 0.9 * np.eye(10)[y] + 0.01
+
+
+def test_soft_scorer_warns_on_folds_of_rows_sorted_by_class():
+    X, _, Y = _sorted_soft_digits()
+    with pytest.warns(UserWarning, match="SoftStratifiedKFold") as record:
+        cross_val_score(
+            SoftLabelClassifier(), X, Y, cv=5, scoring=get_scorer("soft_accuracy")
+        )
+    messages = [
+        str(w.message) for w in record if "SoftStratifiedKFold" in str(w.message)
+    ]
+    assert len(messages) == 5  # one per fold
+    assert "only 2 of the model's 10 classes" in messages[0]
+
+
+def test_soft_scorer_is_silent_on_stratified_folds():
+    X, _, Y = _sorted_soft_digits()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cross_val_score(
+            SoftLabelClassifier(),
+            X,
+            Y,
+            cv=SoftStratifiedKFold(5, shuffle=True, random_state=0),
+            scoring=get_scorer("soft_accuracy"),
+        )
+
+
+def test_soft_scorer_is_silent_on_few_rows(iris, fitted):
+    X, y, _ = iris
+    rows = np.flatnonzero(y == 0)[:14]  # fewer than 5 rows per class of 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        get_scorer("neg_soft_log_loss")(fitted, X[rows], y[rows])
+
+
+def test_soft_scorer_is_silent_for_binary_models(iris):
+    X, y, _ = iris
+    binary = (y == 0).astype(int)
+    clf = SoftLabelClassifier().fit(X, binary)
+    rows = np.flatnonzero(binary == 0)  # 100 rows of one class
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        get_scorer("neg_soft_log_loss")(clf, X[rows], binary[rows])

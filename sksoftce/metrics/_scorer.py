@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics import get_scorer as sklearn_get_scorer
 from sklearn.metrics import make_scorer
 
+from .._targets import encode_targets
 from ._classification import (
     expected_calibration_error,
     kl_divergence,
@@ -47,7 +49,43 @@ class _SoftLabelScorer(_Scorer):
             estimator, X, y_true
         ):
             scoring_kwargs["multilabel"] = True
-        return self._sign * self._score_func(y_true, proba, **scoring_kwargs)
+        score = self._sign * self._score_func(y_true, proba, **scoring_kwargs)
+        if not scoring_kwargs.get("multilabel", False):
+            _warn_if_few_classes(y_true, scoring_kwargs["labels"])
+        return score
+
+
+# A scored set with at least this many rows per class of the model, that holds the
+# most probable class of fewer than half of them, looks like a fold of rows sorted by
+# class (scikit-learn's cv=<int> is an unshuffled, unstratified KFold for soft
+# targets). Binary models are left out: a fold of a rare positive class may
+# legitimately hold none.
+_ROWS_PER_CLASS = 5
+
+
+def _warn_if_few_classes(y_true, classes):
+    """Warn when the scored rows cover few of the model's classes (see above)."""
+    if classes is None or len(classes) < 3 or sp.issparse(y_true):
+        return
+    n_classes = len(classes)
+    if np.shape(y_true)[0] < _ROWS_PER_CLASS * n_classes:
+        return
+    try:
+        targets = encode_targets(y_true, classes=classes, multilabel=False)
+    except ValueError:
+        return  # the metric has read them already; nothing to add
+    present = np.unique(np.argmax(targets.probabilities, axis=1)).size
+    if 2 * present < n_classes:
+        warnings.warn(
+            f"The {np.shape(y_true)[0]} scored rows hold the most probable class of "
+            f"only {present} of the model's {n_classes} classes. If they are a "
+            "cross-validation fold, the folds are probably not stratified: for soft "
+            "targets scikit-learn turns cv=<int> (the default 5) into an unshuffled "
+            "KFold. Pass cv=sksoftce.model_selection.SoftStratifiedKFold(n_splits, "
+            "shuffle=True, random_state=0).",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 # Where scikit-learn's meta-estimators keep the fitted estimator that predicts:
@@ -186,7 +224,11 @@ def get_scorer(scoring):
         names raise a ``ValueError`` that names the soft-label scorer to use
         when they are given soft targets (scikit-learn's own would fail with no
         hint, and a search would record NaN scores). On hard labels they score
-        as scikit-learn's do.
+        as scikit-learn's do. The soft-label scorers warn (``UserWarning``) when
+        the rows they score, at least 5 per class of a model of 3 or more
+        classes, hold the most probable class of fewer than half of the
+        classes: the mark of unstratified folds of rows sorted by class, which
+        is what scikit-learn's ``cv=<int>`` gives for soft targets.
 
     Raises
     ------

@@ -102,13 +102,14 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
         so ``alpha = 1 / C`` matches ``LogisticRegression(C=C)``.
 
     solver : {"L-BFGS-B", "lbfgs", "BFGS", "CG", "Newton-CG", "trust-ncg", \
-            "trust-krylov", "adam", "sgd"}, default="L-BFGS-B"
+            "trust-krylov", "trust-exact", "adam", "sgd"}, default="L-BFGS-B"
         ``"adam"`` and ``"sgd"``: mini-batch optimisers with ``MLPClassifier``'s
         parameters and stopping rule. The others are the ``method`` of
         :func:`scipy.optimize.minimize` (``"lbfgs"`` is scikit-learn's spelling of
         ``"L-BFGS-B"``); ``"Newton-CG"``, ``"trust-ncg"`` and ``"trust-krylov"``
-        use exact Hessian-vector products and are available for linear models
-        only.
+        use exact Hessian-vector products, ``"trust-exact"`` the exact dense
+        Hessian (``(d + 1)**2 K**2`` float64 entries), and all four are available
+        for linear models only.
 
     max_iter : int, default=200
         Maximum number of iterations of a SciPy solver, or of epochs (passes over
@@ -566,7 +567,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             return
         if solver in HESSIAN_SOLVERS and network.n_layers > 1:
             raise ValueError(
-                f"solver={solver!r} needs Hessian-vector products, which are "
+                f"solver={solver!r} needs exact second derivatives, which are "
                 "provided for linear models (hidden_layer_sizes=()) only; use one of "
                 f"{sorted(GRADIENT_SOLVERS | STOCHASTIC_SOLVERS)} for an MLP."
             )

@@ -835,7 +835,7 @@ def main(argv=None):
         record([case_minibatch_memory([20_000, 200_000])])
     n_linear = 20_000 if quick else 200_000
     if "newton" in groups:
-        record([case_newton(n_linear, repeats)])
+        record([case_newton(n_linear, min(repeats, 3))])
     torch = _torch() if "torch" in groups else None
     if "torch" in groups and torch is None:
         print("PyTorch is not installed: its cases are skipped (the bench extra).")

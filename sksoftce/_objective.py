@@ -77,6 +77,12 @@ class Objective:
             row_bytes = dtype.itemsize * sum(network.layer_sizes)
             block_rows = min(rows, max(256, _BLOCK_BYTES // row_bytes))
         self.block_rows = block_rows
+        # Full-data evaluations over sparse X (one block) take X.T @ delta from a
+        # CSR copy of the transpose: one more copy of X's entries, for a gradient
+        # product 1.7 times faster than SciPy's CSC product with X.T (36 vs 21 ms
+        self._X_transposed = (
+            X.T.tocsr() if sp.issparse(X) and max_batch_rows is None else None
+        )
         self.work = network.allocate(block_rows, dtype)
         self._proba = np.empty((block_rows, n_outputs), dtype=dtype, order="F")
         self._grad_logits = np.empty((block_rows, n_outputs), dtype=dtype, order="F")
@@ -87,6 +93,10 @@ class Objective:
         self._proba_all = None  # (n, m) probabilities, kept for Hessian products
         self._proba_at = None  # theta of the last full-data evaluation
         self._last = None  # (value, gradient) at self._proba_at
+
+    def _transposed(self, X_block):
+        """The CSR transpose of ``X_block`` if it is the objective's sparse X."""
+        return self._X_transposed if X_block is self.X else None
 
     def _over_blocks(self, X, step, grad_out):
         """Sum ``step(X_block, rows, work, proba, grad_logits, out)`` over blocks.
@@ -126,7 +136,9 @@ class Objective:
             if proba_store is not None:
                 proba_store[rows] = proba
             if grad_out is not None:
-                network.backward(X_block, params, work, grad_logits, out)
+                network.backward(
+                    X_block, params, work, grad_logits, out, self._transposed(X_block)
+                )
             return value
 
         return self._over_blocks(X, step, grad_out)
@@ -198,7 +210,9 @@ class Objective:
             curvature = loss.hessian_product(
                 self._proba_all[rows], self.weights[rows], logit_direction, proba
             )
-            network.backward(X_block, theta, work, curvature, out)
+            network.backward(
+                X_block, theta, work, curvature, out, self._transposed(X_block)
+            )
             return 0.0
 
         self._over_blocks(self.X, step, self.grad)

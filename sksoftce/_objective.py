@@ -93,6 +93,7 @@ class Objective:
         self._proba_all = None  # (n, m) probabilities, kept for Hessian products
         self._proba_at = None  # theta of the last full-data evaluation
         self._last = None  # (value, gradient) at self._proba_at
+        self._cache = None  # float64 buffers: theta, gradient, penalty gradient
 
     def _transposed(self, X_block):
         """The CSR transpose of ``X_block`` if it is the objective's sparse X."""
@@ -153,12 +154,22 @@ class Objective:
             params, self.X, self.targets, self.weights, self.grad, self._proba_all
         )
         gradient = self.grad.astype(np.float64)
-        self._proba_at = theta.copy()
-        weights = theta[: self.network.n_weights]
+        n_weights = self.network.n_weights
+        if self._cache is None:  # allocated once: fresh pages cost page faults
+            self._cache = (
+                np.empty_like(gradient),
+                np.empty_like(gradient),
+                np.empty(n_weights),
+            )
+        at, last_gradient, penalty = self._cache
+        at[...] = theta
+        self._proba_at = at
+        weights = theta[:n_weights]
         value += 0.5 * self.l2 * float(weights @ weights)
-        gradient[: self.network.n_weights] += self.l2 * weights
+        gradient[:n_weights] += np.multiply(weights, self.l2, out=penalty)
         # SciPy keeps references to the gradients it is given: keep a copy.
-        self._last = (value, gradient.copy())
+        last_gradient[...] = gradient
+        self._last = (value, last_gradient)
         return value, gradient
 
     def batch_loss_gradient(

@@ -58,8 +58,6 @@ from .metrics import soft_log_loss
 # Largest hidden layer: a layer's weights are one array, whose dimensions NumPy
 # indexes with 64-bit integers; far larger sizes overflow before any memory check.
 _MAX_LAYER_SIZE = 2**31 - 1
-# BFGS keeps a dense n_params x n_params inverse Hessian; refuse above this size.
-_BFGS_MAX_BYTES = 2 * 1024**3
 
 
 class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
@@ -572,12 +570,6 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
                 f"{sorted(GRADIENT_SOLVERS | STOCHASTIC_SOLVERS)} for an MLP."
             )
         check_solver_options(solver, self.solver_options, network.n_params)
-        if solver == "BFGS" and 8 * network.n_params**2 > _BFGS_MAX_BYTES:
-            raise ValueError(
-                f"solver='BFGS' stores a dense {network.n_params} x "
-                f"{network.n_params} matrix ({8 * network.n_params**2 / 1024**3:.1f} "
-                "GiB) for this model; use solver='L-BFGS-B'."
-            )
 
     def _check_loss_accepts(self, encoded):
         if encoded.target_type == MULTILABEL and self.loss == "cce":

@@ -42,6 +42,11 @@ _TOL_OPTION = {
 }
 #: Largest dense (n_params, n_params) float64 matrix a solver may store.
 DENSE_MATRIX_MAX_BYTES = 2 * 1024**3
+#: Solvers that store such a matrix: what it is, and what to use instead.
+_DENSE_MATRIX = {
+    "BFGS": ("matrix", "solver='L-BFGS-B'"),
+    "trust-exact": ("Hessian", "'trust-ncg' (Hessian-vector products) or 'L-BFGS-B'"),
+}
 # SciPy's status when a callback raised StopIteration.
 _CALLBACK_STOP = 99
 # Our status when the inner loop of a Hessian solver was stopped.
@@ -150,6 +155,9 @@ def _accepted_options(solver):
 def check_solver_options(solver, solver_options, n_params):
     """Raise ValueError for options that ``minimize(method=solver)`` would not take.
 
+    Also for a solver that would store a dense ``n_params`` square matrix larger
+    than ``DENSE_MATRIX_MAX_BYTES`` (BFGS, trust-exact).
+
     ``maxiter`` is ``max_iter``'s; ``callback`` is taken (see :func:`optimize`) and
     must accept SciPy's one argument; ``hess_inv0`` must be ``n_params`` square;
     L-BFGS-B's ``maxcor`` must be a positive integer (SciPy accepts 0 and returns
@@ -157,11 +165,11 @@ def check_solver_options(solver, solver_options, n_params):
     one-parameter quadratic: whatever it raises is reported as a ValueError.
     """
     options = dict(solver_options or {})
-    if solver in FULL_HESSIAN_SOLVERS and 8 * n_params**2 > DENSE_MATRIX_MAX_BYTES:
+    if solver in _DENSE_MATRIX and 8 * n_params**2 > DENSE_MATRIX_MAX_BYTES:
+        what, instead = _DENSE_MATRIX[solver]
         raise ValueError(
-            f"solver={solver!r} stores the dense {n_params} x {n_params} Hessian "
-            f"({8 * n_params**2 / 1024**3:.1f} GiB) for this model; use 'trust-ncg' "
-            "(Hessian-vector products) or 'L-BFGS-B'."
+            f"solver={solver!r} stores a dense {n_params} x {n_params} {what} "
+            f"({8 * n_params**2 / 1024**3:.1f} GiB) for this model; use {instead}."
         )
     if "maxiter" in options:
         raise ValueError(

@@ -30,6 +30,7 @@ from sklearn.neural_network import MLPClassifier
 
 import sksoftce
 from sksoftce import SoftLabelClassifier, _objective
+from sksoftce._threads import lend_blas_threads
 
 RESULTS = Path(__file__).resolve().parent / "results"
 N_FEATURES, N_CLASSES = 100, 10
@@ -251,6 +252,7 @@ def case_mlp(n, hidden, dtype, repeats, max_iter):
     eval_times = {"ours": timer.times["ours"], "peer": timer.times["sklearn"]}
     floor = gemm_floor(n, [N_FEATURES, *hidden, N_CLASSES], dtype, repeats=5)
     floor_ratio = floor / float(np.median(eval_times["peer"]))
+    own_ratio = float(np.median(eval_times["ours"])) / floor
     name = dtype.__name__
     rows = [
         dict(
@@ -261,9 +263,11 @@ def case_mlp(n, hidden, dtype, repeats, max_iter):
             target=0.25 if dtype == np.float64 else 0.15,
             check=f"{len(eval_times['ours'])} and {len(eval_times['peer'])} evaluations; "
             f"the bare matrix products of one evaluation take {1e3 * floor:.1f} ms = "
-            f"{floor_ratio:.3f} x peer",
-            passed_check=True,
+            f"{floor_ratio:.3f} x peer; our evaluation = {own_ratio:.2f} x those "
+            "products (target <= 1.15)",
+            passed_check=own_ratio <= 1.15,
             floor_s=floor,
+            floor_ratio_ours=own_ratio,
         ),
         dict(
             case="3. MLP, whole fit",
@@ -611,15 +615,17 @@ def case_torch_evaluation(torch, n, hidden, dtype, repeats):
     ours_value = objective(theta.astype(np.float64))[0]
     peer_value = float(peer.evaluate())
     jitter = np.random.default_rng(0)
-    times = alternate(
-        {
-            # A new theta each call, so the objective's cache is never hit.
-            "ours": lambda: objective(theta + 1e-9 * jitter.random()),
-            "peer": peer.evaluate,
-        },
-        repeats,
-        warm_up=True,
-    )
+    # Ours as inside a fit: the objective's blocks in threads, BLAS single-threaded.
+    with lend_blas_threads(objective):
+        times = alternate(
+            {
+                # A new theta each call, so the objective's cache is never hit.
+                "ours": lambda: objective(theta + 1e-9 * jitter.random()),
+                "peer": peer.evaluate,
+            },
+            repeats,
+            warm_up=True,
+        )
     sizes = [N_FEATURES, *hidden, N_CLASSES]
     floor = gemm_floor(n, sizes, dtype, repeats=5)
     ours = float(np.median(times["ours"]))

@@ -7,16 +7,16 @@ that no solver fits one fixed set of mixtures for the whole fit.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-import threading
 from numbers import Integral
 
 import numpy as np
 from scipy.optimize import OptimizeResult, minimize
-from threadpoolctl import ThreadpoolController
 
 from ._fitted_state import SolverResult
+from ._threads import OTHER_BLAS, lend_blas_threads
 
 #: Solvers that need the full Hessian (a dense matrix), for linear models only.
 FULL_HESSIAN_SOLVERS = frozenset({"trust-exact"})
@@ -55,58 +55,6 @@ _INNER_LOOP_LOST = -1
 
 class _InnerLoopLost(Exception):
     """Raised by the Hessian product to stop an inner loop that does not converge."""
-
-
-@functools.cache
-def _other_blas():
-    """BLAS libraries loaded besides NumPy's (SciPy's wheels bring their own).
-
-    SciPy's L-BFGS-B runs its vector operations on SciPy's BLAS between two
-    evaluations of the objective, whose matrix products run on NumPy's. Each
-    OpenBLAS keeps its threads spinning for a while after a call, so with two of
-    them on two cores the objective's products lose half the machine (measured:
-    31 ms per evaluation alone, 55 ms inside L-BFGS-B). One thread suffices for
-    the solver's vector operations on ``n_params`` entries.
-    """
-    controller = ThreadpoolController()
-    blas = [
-        lib.filepath for lib in controller.lib_controllers if lib.user_api == "blas"
-    ]
-    others = [path for path in blas if "numpy" not in path]
-    return controller.select(filepath=others) if len(blas) > 1 and others else None
-
-
-class _OtherBlasLimit:
-    """One thread for the other BLAS while any fit in the process is inside SciPy.
-
-    threadpoolctl's ``limit`` context restores the limits it found on entry, which
-    is wrong when fits in several threads overlap: the last to leave would restore
-    the limit of 1 set by another. A count shared by all threads sets the limit
-    when the first fit enters and restores the original limits when the last one
-    leaves.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._users = 0
-        self._limiter = None
-
-    def __enter__(self):
-        with self._lock:
-            if self._users == 0:
-                other_blas = _other_blas()
-                self._limiter = other_blas.limit(limits=1) if other_blas else None
-            self._users += 1
-
-    def __exit__(self, *exc_info):
-        with self._lock:
-            self._users -= 1
-            if self._users == 0 and self._limiter is not None:
-                self._limiter.restore_original_limits()
-                self._limiter = None
-
-
-_ONE_THREAD_FOR_OTHER_BLAS = _OtherBlasLimit()
 
 
 #: Names of the functions behind ``minimize(method=...)``, to read the options each
@@ -327,7 +275,14 @@ def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbos
     try:
         # Overflow inside SciPy's own vector algebra shows up as non-finite
         # iterates, which are handled below and reported in the warning.
-        with _ONE_THREAD_FOR_OTHER_BLAS, np.errstate(over="ignore", invalid="ignore"):
+        # The full Hessian is built in one thread with threaded BLAS: trust-exact
+        # fits keep BLAS as it is.
+        threads = (
+            contextlib.nullcontext()
+            if solver in FULL_HESSIAN_SOLVERS
+            else lend_blas_threads(objective)
+        )
+        with OTHER_BLAS, threads, np.errstate(over="ignore", invalid="ignore"):
             result = minimize(
                 fun,
                 theta0,

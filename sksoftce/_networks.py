@@ -87,6 +87,19 @@ class Workspace(NamedTuple):
             ones=self.ones[:n_samples],
         )
 
+    def rows(self, start, stop):
+        """The buffers of rows ``start:stop`` only (views, scratch included): passes
+        over disjoint rows may run at the same time."""
+        width = self.scratch.shape[0] // self.ones.shape[0]
+        flat = slice(start * width, stop * width)
+        return Workspace(
+            outputs=[out[start:stop] for out in self.outputs],
+            scratch=self.scratch[flat],
+            mask=self.mask[flat],
+            ones=self.ones[start:stop],
+            zeros=self.zeros[flat],
+        )
+
 
 def _matmul(a, b, out):
     """``out[...] = a @ b`` for dense or sparse ``a``."""
@@ -95,6 +108,16 @@ def _matmul(a, b, out):
     else:
         np.matmul(a, b, out=out)
     return out
+
+
+def _input_gradient(layer_input, transposed, delta, out):
+    """``out[...] = layer_input.T @ delta``, from ``transposed`` (CSR) if given."""
+    if transposed is not None:
+        out[...] = transposed @ delta
+    elif sp.issparse(layer_input):
+        out[...] = layer_input.T @ delta
+    else:
+        np.matmul(layer_input.T, delta, out=out)
 
 
 class Network:
@@ -231,11 +254,15 @@ class Network:
             layer_input = out
         return outputs[-1]
 
-    def backward(self, X, theta, work, grad_logits, grad_out, X_transposed=None):
+    def backward(
+        self, X, theta, work, grad_logits, grad_out, X_transposed=None, X_grad=True
+    ):
         """Parameter gradient from the logit gradient, after :meth:`forward`.
 
         ``grad_logits`` (n, m) is read only; the hidden outputs of ``work`` are
-        overwritten (they end up holding the back-propagated deltas).
+        overwritten (they end up holding the back-propagated deltas). The delta of
+        the first layer is then ``grad_logits`` for a linear model and
+        ``work.outputs[0]`` otherwise.
 
         Parameters
         ----------
@@ -249,6 +276,9 @@ class Network:
             ``X.T`` in CSR format, for sparse ``X``: the first layer's gradient
             ``X.T @ delta`` then runs over rows (measured 1.7 times faster than
             SciPy's product with ``X.T``, a CSC matrix).
+        X_grad : bool, default=True
+            Whether to compute the first layer's weight gradient ``X.T @ delta``
+            (its entries of ``grad_out`` are left as they are otherwise).
         """
         _, activate_backward = ACTIVATIONS[self.activation]
         coefs, _ = self.unpack(theta)
@@ -257,12 +287,9 @@ class Network:
         delta = grad_logits
         for layer in range(self.n_layers - 1, -1, -1):
             layer_input = X if layer == 0 else work.outputs[layer - 1]
-            if layer == 0 and X_transposed is not None:
-                grad_coefs[layer][...] = X_transposed @ delta
-            elif sp.issparse(layer_input):
-                grad_coefs[layer][...] = layer_input.T @ delta
-            else:
-                np.matmul(layer_input.T, delta, out=grad_coefs[layer])
+            if layer > 0 or X_grad:
+                transposed = X_transposed if layer == 0 else None
+                _input_gradient(layer_input, transposed, delta, grad_coefs[layer])
             np.matmul(work.ones, delta, out=grad_intercepts[layer])
             if layer > 0:
                 size = n_samples * self.layer_sizes[layer]

@@ -30,6 +30,29 @@ import scipy.sparse as sp
 _BLOCK_BYTES = 2**22
 #: Fewest rows of a block.
 _MIN_BLOCK_ROWS = 256
+#: Fewest stored entries of sparse X for evaluations in threads.
+_MIN_SPARSE_ENTRIES = 2**18
+
+
+def _csr_row_blocks(X, n_blocks):
+    """``[(view, start, stop)]``: ``n_blocks`` CSR views of consecutive rows of ``X``
+    with about as many stored entries each (no copy of the entries)."""
+    bounds = np.searchsorted(X.indptr, np.linspace(0, X.nnz, n_blocks + 1))
+    bounds[0], bounds[-1] = 0, X.shape[0]
+    blocks = []
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        first, last = X.indptr[start], X.indptr[stop]
+        view = sp.csr_matrix(
+            (
+                X.data[first:last],
+                X.indices[first:last],
+                X.indptr[start : stop + 1] - first,
+            ),
+            shape=(stop - start, X.shape[1]),
+            copy=False,
+        )
+        blocks.append((view, int(start), int(stop)))
+    return blocks
 
 
 class _Part(NamedTuple):
@@ -101,6 +124,7 @@ class Objective:
         self._X_transposed = None
         self._parts = [self._new_part()]  # buffers of each thread's blocks
         self._executor = None  # the other threads' pool, inside threads()
+        self._sparse_blocks = None  # rows of X and of X.T per thread, inside threads()
         self._batch_weights = np.empty(rows, dtype=dtype)
         self.grad = np.empty(network.n_params, dtype=dtype)
         self._penalty_grad = np.empty(network.n_weights, dtype=dtype)
@@ -130,8 +154,11 @@ class Objective:
 
     @property
     def threadable(self):
-        """Whether evaluations may run in threads: dense ``X`` of several blocks."""
-        return not sp.issparse(self.X) and self.n_samples > self.block_rows
+        """Whether evaluations may run in threads: dense ``X`` of several blocks, or
+        sparse ``X`` of ``_MIN_SPARSE_ENTRIES`` stored entries or more."""
+        if sp.issparse(self.X):
+            return self.X.nnz >= _MIN_SPARSE_ENTRIES
+        return self.n_samples > self.block_rows
 
     @contextmanager
     def threads(self, n_threads):
@@ -148,13 +175,29 @@ class Objective:
         if not self.threadable or n_threads < 2:
             yield
             return
-        self._parts += [self._new_part() for _ in range(n_threads - len(self._parts))]
+        if sp.issparse(self.X):
+            # Rows of X, and rows of X.T (features), split in equal shares of the
+            # stored entries, as views: the first phase runs over the former, the
+            # gradient X.T @ delta over the latter.
+            X_transposed = self._transposed(self.X)
+            self._sparse_blocks = (
+                _csr_row_blocks(self.X, n_threads),
+                _csr_row_blocks(X_transposed, n_threads),
+            )
+            self._parts[1:] = [
+                self._parts[0]._replace(grad=np.empty_like(self.grad))
+                for _ in range(n_threads - 1)
+            ]
+        else:
+            new = n_threads - len(self._parts)
+            self._parts += [self._new_part() for _ in range(new)]
         self._executor = ThreadPoolExecutor(n_threads - 1)
         try:
             yield
         finally:
             self._executor.shutdown()
             self._executor = None
+            self._sparse_blocks = None
 
     def _over_blocks(self, X, step, grad_out):
         """Sum ``step(X_block, rows, work, proba, grad_logits, out)`` over blocks.
@@ -164,6 +207,8 @@ class Objective:
         when it is None). Returns the sum of the values. The blocks have equal
         sizes (within one row), as many for every thread.
         """
+        if self._sparse_blocks is not None and X is self.X:
+            return self._over_sparse_blocks(step, grad_out)
         n_rows = X.shape[0]
         n_parts = 1 if self._executor is None else len(self._parts)
         n_blocks = max(-(-n_rows // self.block_rows), n_parts)
@@ -194,26 +239,75 @@ class Objective:
                     accumulated += part.block_grad
             return total
 
-        if n_parts == 1:
-            total = run(0)
-        else:
-            # Worker threads start with a fresh context: give each the caller's
-            # (NumPy's error state lives there).
-            futures = [
-                self._executor.submit(copy_context().run, run, k)
-                for k in range(1, n_parts)
-            ]
-            total = run(0) + sum(future.result() for future in futures)
+        total = sum(self._in_threads(run, n_parts))
         if grad_out is not None:
             for part in self._parts[1:n_parts]:
                 grad_out += part.grad
+        return total
+
+    def _in_threads(self, function, n_calls):
+        """``[function(k) for k in range(n_calls)]``, ``k > 0`` in the pool."""
+        if n_calls == 1:
+            return [function(0)]
+        # Pool threads start with a fresh context: give each the caller's (NumPy's
+        # error state lives there).
+        futures = [
+            self._executor.submit(copy_context().run, function, k)
+            for k in range(1, n_calls)
+        ]
+        first = function(0)
+        return [first, *(future.result() for future in futures)]
+
+    def _over_sparse_blocks(self, step, grad_out):
+        """:meth:`_over_blocks` over sparse X in threads, in two phases.
+
+        Each thread runs ``step`` on its rows (views of the one set of buffers), all
+        but the first layer's weight gradient, which needs every row's delta: that
+        is the second phase, ``X.T @ delta`` over the threads' features.
+        """
+        row_blocks, feature_blocks = self._sparse_blocks
+        n_parts = len(row_blocks)
+        first = self._parts[0]
+        n_first = self.network.shapes[0][0] * self.network.shapes[0][1]
+
+        def rows_phase(k):
+            X_block, start, stop = row_blocks[k]
+            out = None
+            if grad_out is not None:
+                out = grad_out if k == 0 else self._parts[k].grad
+            return step(
+                X_block,
+                slice(start, stop),
+                first.work.rows(start, stop),
+                first.proba[start:stop],
+                first.grad_logits[start:stop],
+                out,
+                X_grad=False,
+            )
+
+        total = sum(self._in_threads(rows_phase, n_parts))
+        if grad_out is None:
+            return total
+        for part in self._parts[1:n_parts]:
+            grad_out[n_first:] += part.grad[n_first:]
+        # The first layer's delta (Network.backward), of all rows.
+        delta = (
+            first.grad_logits if self.network.n_layers == 1 else first.work.outputs[0]
+        )
+        grad_first = self.network.unpack(grad_out)[0][0]
+
+        def features_phase(k):
+            X_transposed, start, stop = feature_blocks[k]
+            grad_first[start:stop] = X_transposed @ delta
+
+        self._in_threads(features_phase, n_parts)
         return total
 
     def _data_term(self, params, X, targets, weights, grad_out, proba_store=None):
         """``sum_i weights_i * loss_i`` over the rows of ``X``; gradient in grad_out."""
         network, loss = self.network, self.loss
 
-        def step(X_block, rows, work, proba, grad_logits, out):
+        def step(X_block, rows, work, proba, grad_logits, out, X_grad=True):
             logits = network.forward(X_block, params, work)
             value = loss.loss_gradient(
                 logits, targets[rows], weights[rows], proba, grad_logits
@@ -221,8 +315,9 @@ class Objective:
             if proba_store is not None:
                 proba_store[rows] = proba
             if grad_out is not None:
+                transposed = self._transposed(X_block)
                 network.backward(
-                    X_block, params, work, grad_logits, out, self._transposed(X_block)
+                    X_block, params, work, grad_logits, out, transposed, X_grad
                 )
             return value
 
@@ -302,16 +397,15 @@ class Objective:
         network, loss = self.network, self.loss
         direction_cast = direction.astype(self.dtype, copy=False)
 
-        def step(X_block, rows, work, proba, grad_logits, out):
-            logit_direction = network.linear_direction(
-                X_block, direction_cast, grad_logits
-            )
+        def step(X_block, rows, work, proba, grad_logits, out, X_grad=True):
+            # The curvature goes where the logit gradient of an evaluation goes:
+            # the first layer's delta is in grad_logits for both (see _over_blocks).
+            logit_direction = network.linear_direction(X_block, direction_cast, proba)
             curvature = loss.hessian_product(
-                self._proba_all[rows], self.weights[rows], logit_direction, proba
+                self._proba_all[rows], self.weights[rows], logit_direction, grad_logits
             )
-            network.backward(
-                X_block, theta, work, curvature, out, self._transposed(X_block)
-            )
+            transposed = self._transposed(X_block)
+            network.backward(X_block, theta, work, curvature, out, transposed, X_grad)
             return 0.0
 
         self._over_blocks(self.X, step, self.grad)

@@ -86,6 +86,45 @@ def test_threaded_evaluation_equals_one_thread(
         )
 
 
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("loss, hidden", [("cce", ()), ("bce", ()), ("cce", (7, 5))])
+def test_threaded_evaluation_of_sparse_x_equals_one_thread(
+    monkeypatch, n_threads, loss, hidden
+):
+    rng = np.random.default_rng(5)
+    X = sp.random(1000, 300, density=0.05, format="csr", random_state=rng)
+    X_before = X.copy()
+    Y = rng.dirichlet(np.ones(3), size=1000)
+    network = Network([300, *hidden, 3], "relu")
+    monkeypatch.setattr("sksoftce._objective._MIN_SPARSE_ENTRIES", 1000)
+    objective = Objective(network, LOSSES[loss], X, Y, rng.uniform(size=1000), 0.1)
+    assert objective.threadable
+    theta = rng.normal(size=network.n_params)
+    direction = rng.normal(size=network.n_params)
+    value, grad = objective(theta)
+    product = objective.hessp(theta, direction) if not hidden else None
+    objective._proba_at = None
+    with objective.threads(n_threads):
+        calls = _record_calls(monkeypatch, objective)
+        threaded_value, threaded_grad = objective(theta)
+        threaded_product = objective.hessp(theta, direction) if not hidden else None
+    # One share of the rows per thread, each row once.
+    assert len(calls) == n_threads and sum(rows for _, _, rows in calls) == 1000
+    assert {thread for thread, _, _ in calls} - {threading.get_ident()}
+    rtol = np.sqrt(1000) * np.finfo(float).eps
+    np.testing.assert_allclose(threaded_value, value, rtol=rtol)
+    np.testing.assert_allclose(
+        threaded_grad, grad, rtol=rtol, atol=rtol * np.abs(grad).max()
+    )
+    if not hidden:
+        np.testing.assert_allclose(
+            threaded_product, product, rtol=rtol, atol=rtol * np.abs(product).max()
+        )
+    # X is read through views of its arrays, never changed.
+    for name in ("data", "indices", "indptr"):
+        np.testing.assert_array_equal(getattr(X, name), getattr(X_before, name))
+
+
 def test_threaded_evaluations_do_not_depend_on_timing(monkeypatch):
     objective, theta = _objective(monkeypatch)
     results = []
@@ -121,7 +160,7 @@ def test_an_error_in_a_worker_thread_reaches_the_caller(monkeypatch):
         objective(theta)
 
 
-def test_sparse_and_single_block_objectives_stay_in_one_thread(monkeypatch):
+def test_small_sparse_and_single_block_objectives_stay_in_one_thread(monkeypatch):
     objective, theta = _objective(monkeypatch)
     sparse = Objective(
         objective.network,

@@ -183,6 +183,12 @@ class Objective:
             self._sparse_blocks = (
                 _csr_row_blocks(self.X, n_threads),
                 _csr_row_blocks(X_transposed, n_threads),
+                # A linear model's delta (the F-ordered logit gradient) in C order:
+                # SciPy's X.T @ delta copies an F-ordered operand first (13.5 vs
+                # 9.3 ms on the benchmark's matrix).
+                np.empty(self.targets.shape, self.dtype)
+                if self.network.n_layers == 1
+                else None,
             )
             self._parts[1:] = [
                 self._parts[0]._replace(grad=np.empty_like(self.grad))
@@ -265,7 +271,7 @@ class Objective:
         but the first layer's weight gradient, which needs every row's delta: that
         is the second phase, ``X.T @ delta`` over the threads' features.
         """
-        row_blocks, feature_blocks = self._sparse_blocks
+        row_blocks, feature_blocks, delta_rows = self._sparse_blocks
         n_parts = len(row_blocks)
         first = self._parts[0]
         n_first = self.network.shapes[0][0] * self.network.shapes[0][1]
@@ -275,7 +281,7 @@ class Objective:
             out = None
             if grad_out is not None:
                 out = grad_out if k == 0 else self._parts[k].grad
-            return step(
+            value = step(
                 X_block,
                 slice(start, stop),
                 first.work.rows(start, stop),
@@ -284,6 +290,9 @@ class Objective:
                 out,
                 X_grad=False,
             )
+            if grad_out is not None and delta_rows is not None:
+                delta_rows[start:stop] = first.grad_logits[start:stop]
+            return value
 
         total = sum(self._in_threads(rows_phase, n_parts))
         if grad_out is None:
@@ -291,9 +300,7 @@ class Objective:
         for part in self._parts[1:n_parts]:
             grad_out[n_first:] += part.grad[n_first:]
         # The first layer's delta (Network.backward), of all rows.
-        delta = (
-            first.grad_logits if self.network.n_layers == 1 else first.work.outputs[0]
-        )
+        delta = first.work.outputs[0] if delta_rows is None else delta_rows
         grad_first = self.network.unpack(grad_out)[0][0]
 
         def features_phase(k):
@@ -323,9 +330,22 @@ class Objective:
 
         return self._over_blocks(X, step, grad_out)
 
+    def _evaluated_at(self, theta):
+        """Whether the last full-data evaluation was at ``theta``.
+
+        The first entries are compared first: a solver's new point differs in
+        (nearly) all of them, and comparing all 2 million took 2 ms.
+        """
+        at = self._proba_at
+        return (
+            at is not None
+            and np.array_equal(theta[:8], at[:8])
+            and np.array_equal(theta, at)
+        )
+
     def __call__(self, theta):
         """Return ``(f, gradient)`` at ``theta`` over all rows, as float64."""
-        if self._proba_at is not None and np.array_equal(theta, self._proba_at):
+        if self._evaluated_at(theta):
             value, gradient = self._last
             return value, gradient.copy()
         params = theta.astype(self.dtype, copy=False)
@@ -388,7 +408,7 @@ class Objective:
         if self._proba_all is None:  # from now on, every evaluation keeps them
             self._proba_all = np.empty_like(self.targets)
             self._proba_at = None
-        if self._proba_at is None or not np.array_equal(theta, self._proba_at):
+        if not self._evaluated_at(theta):
             self(theta)
 
     def hessp(self, theta, direction):

@@ -202,6 +202,13 @@ def _square(x):
     return float(x @ x), 2.0 * x
 
 
+def _all_finite(x):
+    """Whether every entry of float64 ``x`` is finite, without a boolean copy: a sum
+    of squares is finite only then (or falls back to the test when it overflows)."""
+    squares = float(x @ x)
+    return np.isfinite(squares) or bool(np.all(np.isfinite(x)))
+
+
 def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbose):
     """Minimise ``objective`` from ``theta0`` with ``scipy.optimize.minimize``.
 
@@ -224,6 +231,7 @@ def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbos
     user_callback = options.pop("callback", None)
     loss_curve = []
     last_finite = [theta0, None]  # last iterate with a finite objective, its value
+    kept = np.empty_like(theta0, dtype=np.float64)  # where last_finite's iterate lives
 
     def fun(theta):
         value, gradient = objective(theta)
@@ -236,8 +244,10 @@ def optimize(objective, theta0, *, solver, max_iter, tol, solver_options, verbos
     def record(intermediate_result):
         value = float(intermediate_result.fun)
         loss_curve.append(value)
-        if np.isfinite(value) and np.all(np.isfinite(intermediate_result.x)):
-            last_finite[:] = intermediate_result.x.copy(), value
+        x = intermediate_result.x
+        if np.isfinite(value) and _all_finite(x):
+            np.copyto(kept, x)  # SciPy updates x in place
+            last_finite[:] = kept, value
         if verbose:
             print(f"Iteration {len(loss_curve) - 1}, objective = {value:.8g}")
         if user_callback is not None:

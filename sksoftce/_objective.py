@@ -70,7 +70,9 @@ class Objective:
 
     An evaluation runs over blocks of rows of dense ``X``: forward pass, loss and
     backward pass of one block while its rows are still in cache, the parameter
-    gradients of the blocks summed in order. Sparse ``X`` is one block.
+    gradients of the blocks summed in order. Sparse ``X`` is one block. Inside
+    :meth:`threads`, the blocks (or, for sparse ``X``, shares of its rows and then
+    of its features) are evaluated in several threads.
 
     Buffers (one block's activations, probabilities and logit gradients, the
     parameter gradients) are allocated once, in the dtype of ``X``; every call
@@ -167,9 +169,10 @@ class Objective:
         Thread ``k`` takes blocks ``k, k + n_threads, ...`` and sums their values and
         gradients in order; the threads' sums are then added in thread order. The
         result depends on ``n_threads`` (the grouping of the sum, within rounding)
-        but not on timing. The caller makes BLAS single-threaded meanwhile (see
-        :mod:`._threads`). Sparse ``X``, and dense ``X`` of one block, stay in one
-        thread.
+        but not on timing. Sparse ``X`` runs in two phases instead
+        (:meth:`_over_sparse_blocks`). The caller makes BLAS single-threaded
+        meanwhile (see :mod:`._threads`). Objectives that are not
+        :attr:`threadable` stay in one thread.
         """
         n_threads = min(int(n_threads), -(-self.n_samples // _MIN_BLOCK_ROWS))
         if not self.threadable or n_threads < 2:

@@ -49,6 +49,34 @@ def _record_calls(monkeypatch, objective, on_call=None):
     return calls
 
 
+def _compare_threaded_to_one_thread(monkeypatch, objective, theta, n_threads, dtype):
+    """Evaluate (and, for linear models, take a Hessian product) in one thread and
+    in ``n_threads``; assert both agree; return the threaded blocks' calls."""
+    hessian = objective.network.n_layers == 1
+    direction = np.random.default_rng(1).normal(size=theta.size)
+    value, grad = objective(theta)
+    product = objective.hessp(theta, direction) if hessian else None
+    objective._proba_at = None  # evaluate again, not from the cache
+    with objective.threads(n_threads):
+        calls = _record_calls(monkeypatch, objective)
+        threaded_value, threaded_grad = objective(theta)
+        threaded_product = objective.hessp(theta, direction) if hessian else None
+    # The same terms summed in another grouping: within sqrt(n) eps of the largest
+    # entry, as in test_objective.py's blocked evaluation.
+    rtol = np.sqrt(objective.n_samples) * np.finfo(dtype).eps
+    np.testing.assert_allclose(threaded_value, value, rtol=rtol)
+    np.testing.assert_allclose(
+        threaded_grad, grad, rtol=rtol, atol=rtol * np.abs(grad).max()
+    )
+    if hessian:
+        np.testing.assert_allclose(
+            threaded_product, product, rtol=rtol, atol=rtol * np.abs(product).max()
+        )
+    # Some blocks ran outside the caller's thread.
+    assert {thread for thread, _, _ in calls} - {threading.get_ident()}
+    return calls
+
+
 @pytest.mark.parametrize("n_threads", [2, 3])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("loss, hidden", [("cce", ()), ("bce", ()), ("cce", (7, 5))])
@@ -56,34 +84,14 @@ def test_threaded_evaluation_equals_one_thread(
     monkeypatch, n_threads, dtype, loss, hidden
 ):
     objective, theta = _objective(monkeypatch, loss, hidden, dtype)
-    direction = np.random.default_rng(1).normal(size=theta.size)
-    value, grad = objective(theta)
-    product = objective.hessp(theta, direction) if not hidden else None
-    objective._proba_at = None  # evaluate again, not from the cache
-    with objective.threads(n_threads):
-        calls = _record_calls(monkeypatch, objective)
-        threaded_value, threaded_grad = objective(theta)
-        threaded_product = objective.hessp(theta, direction) if not hidden else None
+    calls = _compare_threaded_to_one_thread(
+        monkeypatch, objective, theta, n_threads, dtype
+    )
     # 4 blocks of 256 rows at most, made a multiple of the threads: 4 blocks of 250
-    # rows for 2 threads, 6 of 167 (or 165) for 3; some run outside the caller's
-    # thread (a pool thread may take the blocks of two threads, when it is free).
+    # rows for 2 threads, 6 of 167 (or 165) for 3 (a pool thread may take the
+    # blocks of two threads, when it is free).
     sizes = sorted(rows for _, _, rows in calls)
     assert sizes == ([250] * 4 if n_threads == 2 else [165] + [167] * 5)
-    assert {thread for thread, _, _ in calls} - {threading.get_ident()}
-    # The same terms summed in another grouping: within sqrt(n) eps of the largest
-    # entry, as in test_objective.py's blocked evaluation.
-    rtol = np.sqrt(1000) * np.finfo(dtype).eps
-    np.testing.assert_allclose(threaded_value, value, rtol=rtol)
-    np.testing.assert_allclose(
-        threaded_grad, grad, rtol=rtol, atol=rtol * np.abs(grad).max()
-    )
-    if not hidden:
-        np.testing.assert_allclose(
-            threaded_product,
-            product,
-            rtol=rtol,
-            atol=rtol * np.abs(product).max(),
-        )
 
 
 @pytest.mark.parametrize("n_threads", [2, 3])
@@ -100,26 +108,11 @@ def test_threaded_evaluation_of_sparse_x_equals_one_thread(
     objective = Objective(network, LOSSES[loss], X, Y, rng.uniform(size=1000), 0.1)
     assert objective.threadable
     theta = rng.normal(size=network.n_params)
-    direction = rng.normal(size=network.n_params)
-    value, grad = objective(theta)
-    product = objective.hessp(theta, direction) if not hidden else None
-    objective._proba_at = None
-    with objective.threads(n_threads):
-        calls = _record_calls(monkeypatch, objective)
-        threaded_value, threaded_grad = objective(theta)
-        threaded_product = objective.hessp(theta, direction) if not hidden else None
+    calls = _compare_threaded_to_one_thread(
+        monkeypatch, objective, theta, n_threads, np.float64
+    )
     # One share of the rows per thread, each row once.
     assert len(calls) == n_threads and sum(rows for _, _, rows in calls) == 1000
-    assert {thread for thread, _, _ in calls} - {threading.get_ident()}
-    rtol = np.sqrt(1000) * np.finfo(float).eps
-    np.testing.assert_allclose(threaded_value, value, rtol=rtol)
-    np.testing.assert_allclose(
-        threaded_grad, grad, rtol=rtol, atol=rtol * np.abs(grad).max()
-    )
-    if not hidden:
-        np.testing.assert_allclose(
-            threaded_product, product, rtol=rtol, atol=rtol * np.abs(product).max()
-        )
     # X is read through views of its arrays, never changed.
     for name in ("data", "indices", "indptr"):
         np.testing.assert_array_equal(getattr(X, name), getattr(X_before, name))

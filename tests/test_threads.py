@@ -248,3 +248,34 @@ def test_overlapping_fits_in_threads_restore_the_blas_threads(monkeypatch):
         worker.join()
     assert not errors
     assert _blas_threads() == before
+
+
+@pytest.mark.parametrize("where", ["caller", "pool"])
+def test_an_interrupted_threaded_fit_leaves_the_estimator_and_blas_as_they_were(
+    monkeypatch, where
+):
+    monkeypatch.setattr("sksoftce._objective._BLOCK_BYTES", 1)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 5))
+    y = (X[:, 0] > 0).astype(int)
+    clf = SoftLabelClassifier().fit(X, y)
+    coefs = [c.copy() for c in clf.coefs_]
+    before = _blas_threads()
+    caller, calls = threading.get_ident(), []
+    original = CategoricalCrossEntropy.loss_gradient
+
+    def interrupted(self, *args):
+        in_caller = threading.get_ident() == caller
+        calls.append(in_caller)
+        if len(calls) > 20 and in_caller == (where == "caller"):
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(CategoricalCrossEntropy, "loss_gradient", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    if max(before.values(), default=1) > 1:
+        assert not all(calls)  # the fit did run blocks in the pool
+    for ours, kept in zip(clf.coefs_, coefs, strict=True):
+        np.testing.assert_array_equal(ours, kept)
+    assert _blas_threads() == before

@@ -48,6 +48,7 @@ from ._stochastic_solver import (
 )
 from ._targets import (
     MULTILABEL,
+    check_weight_total,
     class_weight_vector,
     encode_targets,
     hard_targets,
@@ -665,17 +666,7 @@ class SoftLabelClassifier(ClassifierMixin, BaseEstimator):
             )
         with np.errstate(over="ignore"):  # an infinite sum is refused below
             total = float(sample_weight.sum())
-        if not total > 0:
-            raise ValueError(
-                f"{what} sums to zero: at least one sample needs a positive weight."
-            )
-        if not np.isfinite(total):
-            raise ValueError(
-                f"{what} sums to infinity (largest weight "
-                f"{float(sample_weight.max())!r}); "
-                "divide the weights by a constant, and alpha by the same constant "
-                "(the objective depends on alpha / sum(sample_weight))."
-            )
+        check_weight_total(total, float(sample_weight.max()), what)
         if not np.isfinite(self.alpha / total):
             raise ValueError(
                 f"alpha / sum({what}) = {self.alpha!r} / {total!r} overflows; "

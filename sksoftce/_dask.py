@@ -20,11 +20,9 @@ The mini-batch solvers read the chunks one at a time on the client
 from __future__ import annotations
 
 import math
-import warnings
 from functools import partial
 
 import numpy as np
-from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -39,8 +37,10 @@ from ._targets import (
     _encode_hard_labels,
     _holds_labels,
     _names_other_labels,
+    check_weight_total,
     class_weight_vector,
     encode_targets,
+    ravel_column,
 )
 
 #: Chunk results summed by one task of the reduction tree.
@@ -384,14 +384,7 @@ def training_data(
     keep_column = estimator.multilabel is True or (
         continuing and estimator.target_type_ == MULTILABEL
     )
-    if y.ndim == 2 and y.shape[1] == 1 and not keep_column:
-        warnings.warn(
-            "A column-vector y was passed when a 1d array was expected. Please "
-            "change the shape of y to (n_samples,), for example using ravel().",
-            DataConversionWarning,
-            stacklevel=9,
-        )
-        y = y[:, 0]
+    y = ravel_column(y, keep_column, stacklevel=10)
     client = _client()
     if persist:
         X, y, *rest = _persist(
@@ -498,16 +491,7 @@ def _check_total_weight(estimator, checks):
         total = math.fsum(c[0] for c in checks)
     except OverflowError:
         total = math.inf
-    if not total > 0:
-        raise ValueError(
-            f"{what} sums to zero: at least one sample needs a positive weight."
-        )
-    if not np.isfinite(total):
-        raise ValueError(
-            f"{what} sums to infinity (largest weight {max(c[2] for c in checks)!r}); "
-            "divide the weights by a constant, and alpha by the same constant "
-            "(the objective depends on alpha / sum(sample_weight))."
-        )
+    check_weight_total(total, max(c[2] for c in checks), what)
     if not np.isfinite(estimator.alpha / total):
         raise ValueError(
             f"alpha / sum({what}) = {estimator.alpha!r} / {total!r} overflows; "

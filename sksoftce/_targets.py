@@ -56,6 +56,38 @@ class EncodedTargets:
     target_type: str
 
 
+def ravel_column(y, keep_column, stacklevel):
+    """A column vector ``y`` as 1-D, with scikit-learn's warning, unless
+    ``keep_column`` (multi-label targets with a single label); ``stacklevel`` as
+    :func:`warnings.warn` counts it from here."""
+    if y.ndim == 2 and y.shape[1] == 1 and not keep_column:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please "
+            "change the shape of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=stacklevel,
+        )
+        return y[:, 0]
+    return y
+
+
+def check_weight_total(total, largest, what):
+    """Refuse weights summing to zero or to infinity, naming them ``what``.
+
+    ``total`` is their sum (possibly infinite), ``largest`` the largest weight.
+    """
+    if not total > 0:
+        raise ValueError(
+            f"{what} sums to zero: at least one sample needs a positive weight."
+        )
+    if not np.isfinite(total):
+        raise ValueError(
+            f"{what} sums to infinity (largest weight {largest!r}); divide the "
+            "weights by a constant, and alpha by the same constant (the objective "
+            "depends on alpha / sum(sample_weight))."
+        )
+
+
 def _as_column_or_matrix(y, keep_column=False):
     """Return ``y`` as an ndarray of ndim 1 or 2.
 
@@ -70,14 +102,7 @@ def _as_column_or_matrix(y, keep_column=False):
             f"y must be 1-D (labels or positive-class probabilities) or 2-D "
             f"(n_samples, n_classes); got an array of shape {y.shape}."
         )
-    if y.ndim == 2 and y.shape[1] == 1 and not keep_column:
-        warnings.warn(
-            "A column-vector y was passed when a 1d array was expected. Please "
-            "change the shape of y to (n_samples,), for example using ravel().",
-            DataConversionWarning,
-            stacklevel=3,
-        )
-        y = y[:, 0]
+    y = ravel_column(y, keep_column, stacklevel=4)
     if y.dtype.kind == "c":
         raise ValueError("Complex data not supported in y.")
     return y
